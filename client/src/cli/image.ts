@@ -1,0 +1,19 @@
+// `virt-studio image info|volumes|ls|cat|convert`: owned by the disk-image issue.
+import { UsageError } from './usage';
+
+export const imageHelp = `Usage: virt-studio image <command> ...
+
+Commands:
+  info [--json] IMAGE                         format, virtual size, backing chain, snapshots
+  volumes [--json] IMAGE...                   partitions, LVM logical volumes and their filesystems
+  ls [-l] [-R] [--json] IMAGE... VOLUME:/PATH list a directory inside a volume
+  cat IMAGE... VOLUME:/PATH                   write a file's bytes to stdout
+  convert IMAGE OUT                           write the raw virtual disk content to OUT
+
+Volumes are named disk, p1, p2, ... (partitions) and VG/LV (logical volumes).
+Images are opened read-only and never modified.`;
+
+export async function runImage(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { console.log(imageHelp); return 0; }
+  throw new UsageError(`image ${argv[0]}: not available in this build yet`);
+}

@@ -1,0 +1,17 @@
+// Extension entry point: wires the language client, commands, debugger and views to one Ctx.
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Ctx } from './ctx';
+
+let ctx: Ctx | undefined;
+
+export async function activate(extension: vscode.ExtensionContext): Promise<Ctx> {
+  ctx = new Ctx(extension);
+  registerCommands(ctx);
+  await ctx.startLanguageClient();
+  return ctx;
+}
+
+export function deactivate(): void {
+  ctx = undefined;
+}
