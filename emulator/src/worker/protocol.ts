@@ -44,9 +44,13 @@ export interface SegmentValue {
 
 export interface CpuSnapshot {
   mode: 'real' | 'protected' | 'vm86';
+  /** eax ecx edx ebx esp ebp esi edi eip eflags (32-bit), by these names. */
   general: RegisterValue[];
+  /** es cs ss ds fs gs ldtr tr, with their cached descriptors. */
   segments: SegmentValue[];
+  /** cr0 cr2 cr3 cr4, gdtr.base gdtr.limit idtr.base idtr.limit, and the MSRs worth showing. */
   control: RegisterValue[];
+  /** st0…st7 (value as a number), fctrl fstat ftag fop. */
   fpu: RegisterValue[];
   instructionCount: number;
 }
