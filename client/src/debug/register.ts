@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { VirtDebugSession, type LaunchArguments } from '../debugAdapter/session';
 import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
+import { registerDebugViews } from './views';
 
 type VirtConfiguration = vscode.DebugConfiguration & LaunchArguments;
 
@@ -46,4 +47,5 @@ export function registerDebugger(ctx: Ctx): void {
     }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory('virt', new InlineAdapterFactory(workerScript)),
   );
+  registerDebugViews(ctx.extension.subscriptions);
 }
