@@ -2,12 +2,14 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { registerLanguageDetection } from './languageDetection';
 
 let ctx: Ctx | undefined;
 
 export async function activate(extension: vscode.ExtensionContext): Promise<Ctx> {
   ctx = new Ctx(extension);
   registerCommands(ctx);
+  registerLanguageDetection(extension.subscriptions);
   await ctx.startLanguageClient();
   return ctx;
 }
