@@ -173,6 +173,23 @@ export class Derivatives {
     return r;
   }
 
+  /** Recovery after a bad attribute value: consume the attribute whatever its value. */
+  attributeAnyValue(p: Pattern, ns: string, local: string): Pattern {
+    const f = this.f;
+    const r = (q: Pattern): Pattern => {
+      switch (q.kind) {
+        case K.After: return f.after(r(q.a!), q.b!);
+        case K.Choice: return f.choice(r(q.a!), r(q.b!));
+        case K.Group: return f.choice(f.group(r(q.a!), q.b!), f.group(q.a!, r(q.b!)));
+        case K.Interleave: return f.choice(f.interleave(r(q.a!), q.b!), f.interleave(q.a!, r(q.b!)));
+        case K.OneOrMore: return f.group(r(q.a!), f.choice(q, f.empty));
+        case K.Attribute: return nameMatches(q.nc!, ns, local) ? f.empty : f.notAllowed;
+        default: return f.notAllowed;
+      }
+    };
+    return r(p);
+  }
+
   /** Recovery after a missing required attribute: pretend every pending attribute was given. */
   dropAttributes(p: Pattern): Pattern {
     const f = this.f;

@@ -154,7 +154,7 @@ export function describeValues(v: ValueInfo, max = 12): string {
 }
 
 export function describeElementNames(list: NameInfo[], max = 15): string {
-  const names = [...new Set(list.map((n) => `<${n.local}>`))];
+  const names = [...new Set(list.map((n) => `<${n.local}>`))].sort();
   if (names.length === 0) return 'no elements';
   return names.slice(0, max).join(', ') + (names.length > max ? `, … (${names.length} in all)` : '');
 }

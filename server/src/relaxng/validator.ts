@@ -35,6 +35,25 @@ export interface Probe {
   before?: Pattern;
 }
 
+/** The candidate within a small edit distance of name, if any (for "did you mean"). */
+function closestName(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  const a = name.toLowerCase();
+  for (const c of new Set(candidates)) {
+    const b = c.toLowerCase();
+    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      const cur = [i];
+      for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+    const d = prev[b.length];
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(Math.min(name.length, best.length) / 3)) ? best : undefined;
+}
+
 function isWs(s: string): boolean {
   return !/[^ \t\n\r]/.test(s);
 }
@@ -144,14 +163,8 @@ export class Validator {
   }
 
   private acceptAttributeAnyValue(q: Pattern, ns: string, local: string): Pattern {
-    // Replace the attribute by empty in whichever branch names it: the derivative with the
-    // first allowed value of that attribute, if any, else leave q (a later error may follow).
-    const vals = attributeValues(q, ns, local);
-    for (const v of vals.values) {
-      const r = this.d.attribute(q, ns, local, v);
-      if (r.kind !== K.NotAllowed) return r;
-    }
-    return q;
+    const r = this.d.attributeAnyValue(q, ns, local);
+    return r.kind === K.NotAllowed ? q : r;
   }
 
   private unexpectedElement(p: Pattern, el: XmlElement, parentInitial: Pattern | undefined): void {
@@ -172,9 +185,9 @@ export class Validator {
         : `<${el.name}> is not allowed at this position in ${parent}; expected ${describeElementNames(expected)}`;
     } else {
       code = known ? 'rng-element-not-allowed' : 'rng-unknown-element';
-      message = known
-        ? `<${el.name}> is not allowed in ${parent}${expected.length ? `; expected ${describeElementNames(expected)}` : ''}`
-        : `unknown element <${el.name}> in ${parent}${expected.length ? `; expected ${describeElementNames(expected)}` : ''}`;
+      const guess = closestName(el.local, expected.map((e) => e.local));
+      const hint = guess ? `; did you mean <${guess}>?` : expected.length ? `; expected ${describeElementNames(expected)}` : `; ${parent} takes no child elements here`;
+      message = known ? `<${el.name}> is not allowed in ${parent}${hint}` : `unknown element <${el.name}> in ${parent}${hint}`;
       if (acceptsAnyElement(content)) message = `<${el.name}> is not allowed here in ${parent}`;
     }
     this.report({ code, message, start: el.nameStart, end: el.nameEnd, data: { expected: expected.map((e) => e.local), got: el.local, element: el.parent?.name } });
