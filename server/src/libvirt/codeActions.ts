@@ -43,6 +43,7 @@ export function codeActions(an: LibvirtAnalyzer, doc: TextDocument, _range: Rang
       case 'rng-invalid-value':
       case 'rng-unknown-element':
       case 'rng-unknown-attribute': {
+        if (data.fix) { fix(`Use ${data.fix}`, d, [{ range: d.range, newText: data.fix }], true); break; }
         if (!data.got || !data.expected?.length) break;
         const isElement = d.code === 'rng-unknown-element';
         closest(data.got, data.expected).forEach((c, i) => {

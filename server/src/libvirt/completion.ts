@@ -104,6 +104,19 @@ function fallbackContent(schema: CompiledSchema, el: XmlElement): Pattern | unde
   return p.kind === K.NotAllowed ? undefined : p;
 }
 
+/** "name attr='$1'>$0</name>" from the element's own definition (required attributes, empty or not). */
+function elementSnippet(schema: CompiledSchema, el: Pattern, name: string): string {
+  if (el.memoSnippet !== undefined) return el.memoSnippet;
+  const d = schema.derivatives;
+  const content = el.content!;
+  const attrs = requiredAttributes(content).map((a, i) => ` ${a}='$${i + 1}'`).join('');
+  const inner = d.startTagClose(d.dropAttributes(content));
+  const v = expectedValues(inner);
+  const empty = inner.kind === K.Empty || (inner.nullable && expectedElements(inner).length === 0 && !v.text && v.values.length === 0 && v.types.length === 0);
+  el.memoSnippet = empty ? `${name}${attrs}/>` : `${name}${attrs}>$0</${name}>`;
+  return el.memoSnippet;
+}
+
 function valueItems(values: string[], range: Range, what: string): CompletionItem[] {
   return values.map((v, i) => ({
     label: v, kind: CompletionItemKind.EnumMember, detail: what === 'text' ? 'value' : `${what} value`,
@@ -116,16 +129,10 @@ function elementItems(schema: CompiledSchema, content: Pattern | undefined, rang
   const d = schema.derivatives;
   const items: CompletionItem[] = [];
   const seen = new Set<string>();
-  for (const e of expectedElements(content)) {
+  for (const e of expectedElements(content).sort((x, y) => x.local.localeCompare(y.local))) {
     if (seen.has(e.local)) continue;
     seen.add(e.local);
-    const opened = d.startTagOpen(content, e.ns, e.local);
-    const required = opened.kind === K.NotAllowed ? [] : requiredAttributes(opened);
-    const attrs = required.map((a, i) => ` ${a}='$${i + 1}'`).join('');
-    const closed = d.startTagClose(d.dropAttributes(opened));
-    const inner = d.contentOf(closed);
-    const empty = inner.kind === K.Empty || (inner.nullable && expectedElements(inner).length === 0 && !expectedValues(inner).text && expectedValues(inner).values.length === 0 && expectedValues(inner).types.length === 0);
-    const body = empty ? `${e.local}${attrs}/>` : `${e.local}${attrs}>$0</${e.local}>`;
+    const body = elementSnippet(schema, e.pattern, e.local);
     items.push({
       label: e.local, kind: CompletionItemKind.Class, detail: `<${e.local}> in <${parent.name}>`,
       insertTextFormat: InsertTextFormat.Snippet,

@@ -58,10 +58,15 @@ export function validateDocument(an: LibvirtAnalyzer, doc: TextDocument, cancel?
       checkSourceFiles: an.settings.checkSourceFiles, workspaceFolders: an.settings.workspaceFolders, documentFolder: folder,
     });
     for (const f of findings) {
-      // A define-time finding on the very range of a schema error says the same, more precisely.
-      const same = out.findIndex((d) => d.source === SOURCE && String(d.code).startsWith('rng-') && doc.offsetAt(d.range.start) === f.start && doc.offsetAt(d.range.end) === f.end);
-      if (same >= 0) out.splice(same, 1);
-      out.push(diag(f, SEVERITY[f.severity]));
+      // A define-time finding on the very range of a schema error: one diagnostic, the schema's
+      // code (the document is schema-invalid) with libvirt's own explanation and fix added.
+      const same = out.find((d) => String(d.code).startsWith('rng-') && doc.offsetAt(d.range.start) === f.start && doc.offsetAt(d.range.end) === f.end);
+      if (same) {
+        same.message = `${same.message} (libvirt: ${f.message})`;
+        same.data = { ...(same.data as object), ...f.data, defineCode: f.code };
+      } else {
+        out.push(diag(f, SEVERITY[f.severity]));
+      }
     }
   }
   return out;

@@ -192,16 +192,20 @@ export class Derivatives {
 
   /** Recovery after a missing required attribute: pretend every pending attribute was given. */
   dropAttributes(p: Pattern): Pattern {
+    if (p.memoDrop) return p.memoDrop;
     const f = this.f;
+    let r: Pattern;
     switch (p.kind) {
-      case K.After: return f.after(this.dropAttributes(p.a!), p.b!);
-      case K.Choice: return f.choice(this.dropAttributes(p.a!), this.dropAttributes(p.b!));
-      case K.Group: return f.group(this.dropAttributes(p.a!), this.dropAttributes(p.b!));
-      case K.Interleave: return f.interleave(this.dropAttributes(p.a!), this.dropAttributes(p.b!));
-      case K.OneOrMore: return f.oneOrMore(this.dropAttributes(p.a!));
-      case K.Attribute: return f.empty;
-      default: return p;
+      case K.After: r = f.after(this.dropAttributes(p.a!), p.b!); break;
+      case K.Choice: r = f.choice(this.dropAttributes(p.a!), this.dropAttributes(p.b!)); break;
+      case K.Group: r = f.group(this.dropAttributes(p.a!), this.dropAttributes(p.b!)); break;
+      case K.Interleave: r = f.interleave(this.dropAttributes(p.a!), this.dropAttributes(p.b!)); break;
+      case K.OneOrMore: r = f.oneOrMore(this.dropAttributes(p.a!)); break;
+      case K.Attribute: r = f.empty; break;
+      default: r = p;
     }
+    p.memoDrop = r;
+    return r;
   }
 
   /** Recovery after incomplete content: what follows the element, whatever its content lacked. */

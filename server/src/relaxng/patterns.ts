@@ -15,6 +15,9 @@ export class Pattern {
   memoOpen?: Map<number, Pattern>;
   memoClose?: Pattern;
   memoEnd?: Pattern;
+  memoDrop?: Pattern;
+  /** Completion's cached insert text for an element pattern. */
+  memoSnippet?: string;
   memoAtt?: Map<string, Pattern>;
   memoText?: Map<string, Pattern>;
   /** Element content, set after construction so recursive grammars can be built. */
