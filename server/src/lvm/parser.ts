@@ -59,6 +59,9 @@ export function quoteString(s: string): string {
   return `"${s.replace(/[\\"]/g, (m) => `\\${m}`)}"`;
 }
 
+/** Deeper nesting than lvm2 itself can handle (its section path buffer is 8 KiB). */
+export const MAX_DEPTH = 256;
+
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
@@ -95,6 +98,7 @@ class Parser {
   private readonly end: number;
   readonly errors: ParseError[] = [];
   private tok: Token;
+  private depth = 0;
   private prev: Token | undefined;
   /** The last scalar value parsed, with the '=' it belonged to: used to explain later errors. */
   private lastValue: { node: ScalarNode; tok: Token; eq?: Token } | undefined;
@@ -246,10 +250,11 @@ class Parser {
   private recover(inSection: boolean, itemStart: number): void {
     const errorLine = this.line(this.errors.length ? this.errors[this.errors.length - 1].span.start.offset : this.tok.start);
     let depth = 0;
+    let brackets = 0;
     let moved = this.tok.start !== itemStart;
     while (this.tok.t !== T.Eof) {
       const t = this.tok.t;
-      if (depth === 0 && moved) {
+      if (depth === 0 && brackets === 0 && moved) {
         if (t === T.SectionE && inSection) return;
         const keyLike = t === T.Identifier || t === T.DqString || t === T.SqString;
         const line = this.line(this.tok.start);
@@ -258,6 +263,8 @@ class Parser {
       }
       if (t === T.SectionB) depth++;
       if (t === T.SectionE && depth > 0) depth--;
+      if (t === T.ArrayB) brackets++;
+      if (t === T.ArrayE && brackets > 0) brackets--;
       // Never read the skipped text as values: a stray quote should not swallow the rest.
       this.prev = this.tok;
       this.tok = this.lex(this.tok.end, false);
@@ -297,16 +304,32 @@ class Parser {
         kind: 'section', key, keySpan, span: keySpan, openBrace: this.span(open.start, open.end), children: [], quotedKey,
       };
       this.advance();
-      while (this.kind() !== T.SectionE) {
-        if (this.kind() === T.Eof) {
-          this.error('syntax.unclosed-section', `Section '${key}' is not closed: this '{' has no matching '}'`, open.start, open.end);
-          node.span = this.span(keyTok.start, this.tok.start);
-          return { node, ok: false };
+      if (this.depth >= MAX_DEPTH) {
+        // Untrusted metadata must not exhaust the stack: keep the section, skip what is inside.
+        this.error('syntax.too-deep', `Sections nested more than ${MAX_DEPTH} deep; the contents of '${key}' are not read`, open.start, open.end);
+        let level = 1;
+        while (this.kind() !== T.Eof) {
+          if (this.kind() === T.SectionB) level++;
+          if (this.kind() === T.SectionE && --level === 0) break;
+          this.prev = this.tok;
+          this.tok = this.lex(this.tok.end, false);
         }
-        const before = this.tok.start;
-        const child = this.parseItem(true);
-        if (child) node.children.push(child.node);
-        if (!child || !child.ok) this.recover(true, before);
+      }
+      this.depth++;
+      try {
+        while (this.kind() !== T.SectionE) {
+          if (this.kind() === T.Eof) {
+            this.error('syntax.unclosed-section', `Section '${key}' is not closed: this '{' has no matching '}'`, open.start, open.end);
+            node.span = this.span(keyTok.start, this.tok.start);
+            return { node, ok: false };
+          }
+          const before = this.tok.start;
+          const child = this.parseItem(true);
+          if (child) node.children.push(child.node);
+          if (!child || !child.ok) this.recover(true, before);
+        }
+      } finally {
+        this.depth--;
       }
       node.closeBrace = this.span(this.tok.start, this.tok.end);
       node.span = this.span(keyTok.start, this.tok.end);
@@ -338,6 +361,7 @@ class Parser {
     const last = this.lastValue;
     if (keyTok.spaced || !last || last.tok.end !== keyTok.start) return undefined;
     if (last.node.kind !== 'int' && last.node.kind !== 'float') return undefined;
+    if (!/^[A-Za-z0-9_.]/.test(this.text[keyTok.start])) return undefined;
     const whole = this.text.slice(last.tok.start, keyTok.end);
     let why = 'lvm2 numbers are plain decimal (or octal with a leading 0) digits with at most one \'.\'';
     if (/^[+-]?0[xX]/.test(whole)) why = 'lvm2 does not read hexadecimal numbers';
@@ -376,6 +400,10 @@ class Parser {
     const tok = this.tok;
     if (glued) {
       this.error('syntax.invalid-number', glued.message, glued.start, glued.end);
+      return;
+    }
+    if (/^[;,]+$/.test(key)) {
+      this.error('syntax.unexpected-token', `Unexpected '${key}': LVM settings need no separator or terminator`, keyTok.start, keyTok.end);
       return;
     }
     const sameLine = tok.t !== T.Eof && tok.t !== T.SectionE && this.line(tok.start) === this.line(keyTok.end);

@@ -212,7 +212,8 @@ type Report = (code: string, message: string, span: Span, severity?: 'error' | '
 function checkSegment(s: Section, w: string, extentCount: number | undefined, pvs: Map<string, Pv>, lvNames: Set<string>, lvName: string, err: Report): void {
   const typeNode = s.get('type', 'string', false, w);
   const type = typeNode ? (typeNode.value as ScalarNode).value as string : 'striped';
-  if (typeNode && !SEGMENT_TYPES.has(type)) err('lvm.meta.segment-type', `${w}: unknown segment type "${type}"`, typeNode.value!.span);
+  // lvm2 keeps segments of types it does not know (written by a newer release) as they are.
+  if (typeNode && !SEGMENT_TYPES.has(type)) err('lvm.meta.segment-type', `${w}: unknown segment type "${type}" (lvm2 keeps it but cannot activate the LV)`, typeNode.value!.span, 'warning');
   for (const f of LV_REF_FIELDS) {
     const ref = s.settings.get(f);
     if (!ref || ref.value?.kind !== 'string') continue;
