@@ -5,6 +5,7 @@ import { realpath } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { type BlockDevice, ImageError } from './blockDevice';
 import { detectFormat } from './detect';
+import { combinePath } from './paths';
 import { RawDevice } from './extentDevice';
 import { FileDevice } from './fileDevice';
 import type { ImageFormat, OpenedImage, OpenOptions, ParsedImage } from './image';
@@ -41,17 +42,6 @@ class RefusedBacking implements BlockDevice {
   async close(): Promise<void> {}
 }
 
-/**
- * Where qemu looks for a backing file: absolute as is, else next to the referring image, spelled
- * the way qemu spells it (not normalized, relative when the image path was), so that
- * full-backing-filename matches `qemu-img info`.
- */
-export function resolveBackingPath(name: string, imagePath: string): string {
-  if (isAbsolute(name)) return name;
-  const slash = imagePath.lastIndexOf('/');
-  return slash < 0 ? name : imagePath.slice(0, slash + 1) + name;
-}
-
 async function openLayer(path: string, options: OpenOptions, chain: string[], format: ImageFormat | undefined): Promise<OpenedImage> {
   const maxDepth = options.maxChainDepth ?? DEFAULT_MAX_DEPTH;
   let real: string;
@@ -80,7 +70,7 @@ async function openLayer(path: string, options: OpenOptions, chain: string[], fo
       if (/^[a-z][a-z0-9+.-]*:/i.test(ref.name) && !isAbsolute(ref.name) && !/^[a-z]:[\\/]/i.test(ref.name)) {
         throw new ImageError(`backing file "${ref.name}" uses a protocol; only local files are supported`);
       }
-      const candidates = [ref.name, ...(ref.alternatives ?? [])].map((n) => resolveBackingPath(n, path));
+      const candidates = [ref.name, ...(ref.alternatives ?? [])].map((n) => combinePath(n, path));
       fullBacking = candidates[0];
       if (ref.alternatives?.length) {
         for (const c of candidates) if (await realpath(c).then(() => true, () => false)) { fullBacking = c; break; }

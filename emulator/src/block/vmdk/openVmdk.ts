@@ -2,12 +2,13 @@
 // descriptor naming extents (FLAT/VMFS data files, SPARSE extent files, ZERO ranges). Extents are
 // laid end to end on the virtual disk; a parentFileNameHint makes the disk a delta over a parent.
 import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ImageError } from '../blockDevice';
 import { latin1 } from '../bytes';
 import { type Extent, ExtentDevice } from '../extentDevice';
 import { FileDevice } from '../fileDevice';
 import type { OpenOptions, ParsedImage } from '../image';
+import { combinePath } from '../paths';
 import { parseDescriptor, type VmdkDescriptor } from './descriptor';
 import { readSparseHeader, SparseExtent, VMDK4_MAGIC } from './sparseExtent';
 
@@ -64,7 +65,8 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
       clusterSize = sparse.grainBytes;
       layers.push({
         type: 'sparse', start: 0, length: header.capacity * 512, sparse, name: path,
-        info: sparseInfo(path, header.capacity * 512, sparse, desc?.extents[0]?.type ?? 'SPARSE'),
+        // QEMU reports no extent type for the file's own sparse extent.
+        info: sparseInfo(path, header.capacity * 512, sparse, ''),
       });
     } else {
       if (file.size > 1024 * 1024) throw new ImageError('not a VMDK image (no sparse header, and too large for a descriptor)', 'VMDK descriptor', 0);
@@ -78,7 +80,7 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
           layers.push({ type: 'zero', start, length, name: '', info: { filename: '', format: 'ZERO', 'virtual-size': length } });
         } else {
           if (!e.file) throw new ImageError(`${where}: extent has no file name`, 'VMDK descriptor', 0);
-          const extPath = isAbsolute(e.file) ? e.file : resolve(dirname(path), e.file);
+          const extPath = combinePath(e.file, path);
           if (resolve(extPath) === resolve(path)) throw new ImageError(`${where}: extent refers to the descriptor itself`, 'VMDK descriptor', 0);
           // Extent files are as untrusted as backing files: the same policy decides.
           const real = await realpath(extPath).catch(() => extPath);
