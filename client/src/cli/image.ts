@@ -1,4 +1,6 @@
 // `virt-studio image info|volumes|ls|cat|convert`: owned by the disk-image issue.
+import { runImageConvert } from './imageConvert';
+import { runImageInfo } from './imageInfo';
 import { UsageError } from './usage';
 
 export const imageHelp = `Usage: virt-studio image <command> ...
@@ -15,5 +17,7 @@ Images are opened read-only and never modified.`;
 
 export async function runImage(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { console.log(imageHelp); return 0; }
+  if (argv[0] === 'info') return runImageInfo(argv.slice(1));
+  if (argv[0] === 'convert') return runImageConvert(argv.slice(1));
   throw new UsageError(`image ${argv[0]}: not available in this build yet`);
 }
