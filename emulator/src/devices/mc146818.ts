@@ -216,26 +216,28 @@ export class Mc146818 implements Device {
           this.baseSeconds = this.currentSeconds(); // freeze
           this.storeTime(this.baseSeconds);
         }
-        // Changing the data mode re-encodes nothing in hardware; we keep registers consistent.
-        this.ram[REG_B] = value;
         if (wasSet && !(value & B_SET)) {
+          // The guest wrote the time in the format in force while SET was on.
           this.baseSeconds = this.loadTime();
           this.baseNs = this.clock.nowNs();
         }
+        this.ram[REG_B] = value;
         if (!(value & B_PIE)) this.ram[REG_C] &= ~C_PF;
         this.schedule();
         return;
       }
       case REG_C: case REG_D: return; // read-only
-      default:
-        this.ram[i] = value;
-        if (i <= 9 || i === CENTURY) {
-          if (!(this.ram[REG_B] & B_SET)) { // setting time without SET: takes effect at once
-            this.baseSeconds = this.loadTime();
-            this.baseNs = this.clock.nowNs();
-          }
-          this.schedule();
-        }
+      default: {
+        const isTime = i === 0 || i === 2 || i === 4 || (i >= 6 && i <= 9) || i === CENTURY;
+        if (isTime && !(this.ram[REG_B] & B_SET)) {
+          // Setting one field while the clock runs: the others keep their current values.
+          this.storeTime(this.currentSeconds());
+          this.ram[i] = value;
+          this.baseSeconds = this.loadTime();
+          this.baseNs = this.clock.nowNs();
+        } else this.ram[i] = value;
+        if (i <= 9 || i === CENTURY) this.schedule();
+      }
     }
   }
 
