@@ -12,7 +12,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<Ctx>
   ctx = new Ctx(extension);
   registerCommands(ctx);
   registerDebugger(ctx);
-  registerImageExplorer(ctx);
+  ctx.images = registerImageExplorer(ctx);
   registerLanguageDetection(extension.subscriptions);
   await ctx.startLanguageClient();
   return ctx;

@@ -11,7 +11,8 @@ import { ImageLibrary } from './imageLibrary';
 import { IMAGE_SCHEME } from './imageUri';
 import { showImageInfo } from './infoPanel';
 
-export function registerImageExplorer(ctx: Ctx): void {
+/** Returns the explorer's model so the extension's API (and its tests) can reach it. */
+export function registerImageExplorer(ctx: Ctx): { explorer: DiskImageExplorer; library: ImageLibrary } {
   const library = new ImageLibrary({
     // Untrusted workspace: backing files only from inside the workspace folders.
     confineBackingTo: () => (vscode.workspace.isTrusted ? [] : (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)),
@@ -60,4 +61,5 @@ export function registerImageExplorer(ctx: Ctx): void {
       }).then(undefined, (err) => { if (!(err instanceof vscode.CancellationError)) fail(err); });
     }),
   );
+  return { explorer, library };
 }
