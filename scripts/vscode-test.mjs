@@ -84,6 +84,7 @@ const resultsFile = join(state, 'results.json');
 const logFile = join(state, 'tests.log');
 mkdirSync(extensionsDir, { recursive: true });
 mkdirSync(workspace, { recursive: true });
+mkdirSync(join(state, 'tmp'));
 for (const f of ['domain.xml', 'lvm.conf']) cpSync(join(root, 'examples', f), join(workspace, f));
 cpSync(join(root, 'test', 'vscode', 'fixtures'), workspace, { recursive: true });
 writeFileSync(logFile, '');
@@ -155,12 +156,16 @@ writeFileSync(runFile, JSON.stringify({
   },
 }, null, 2));
 
-const netns = process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net'];
+// A network namespace with only loopback, and a PID namespace so that everything started inside
+// (code-server, its extension host, language server, Chromium) ends with the run, however it ends.
+const netns = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--net', '--pid', '--fork', '--kill-child', '--mount-proc'];
 const runStarted = Date.now();
 say(`running the tests in code-server + Chromium (loopback-only network namespace, limit ${runTimeoutSec} s)`);
 const child = spawn('unshare', [...netns, '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh',
   process.execPath, join(root, 'test', 'vscode', 'host', 'run-tests.mjs'), runFile], {
   cwd: root, stdio: ['ignore', 'inherit', 'inherit'], detached: true,
+  // The shim's own temporary folders land in the state folder too, so they go with it.
+  env: { ...process.env, TMPDIR: join(state, 'tmp') },
 });
 let timedOut = false;
 const runTimer = setTimeout(() => {
