@@ -52,11 +52,12 @@ overall.unref();
 
 function step(label, cmd, args, options = {}) {
   const t = Date.now();
-  const r = spawnSync(cmd, args, { cwd: root, stdio: verbose ? 'inherit' : 'pipe', encoding: 'utf8', ...options });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'pipe', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   if (r.error || r.status !== 0) {
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
     finish(0, 1, `${label} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})${out ? `:\n${out}` : ''}`);
   }
+  if (verbose && out) console.log(out);
   say(`${label}: ${seconds(t)}`);
   return r.stdout ?? '';
 }
