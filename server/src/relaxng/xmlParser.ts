@@ -49,6 +49,8 @@ export interface XmlElement {
   attributes: XmlAttribute[];
   /** Namespace declarations made on this element (prefix '' = default namespace). */
   nsDecls: Map<string, string>;
+  /** All namespace bindings in scope here (shared with the parent when nothing is declared). */
+  nsScope?: Map<string, string>;
   children: XmlNode[];
   parent?: XmlElement;
 }
@@ -67,6 +69,9 @@ export interface XmlDocument {
   root?: XmlElement;
   errors: XmlError[];
 }
+
+/** Shared by every element that declares no namespace (never mutated). */
+const NO_DECLS: Map<string, string> = new Map();
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -287,10 +292,9 @@ class Parser {
     const name = this.readName();
     const el: XmlElement = {
       kind: 'element', name, local: name, ns: '', start, nameStart, nameEnd: this.pos, startTagEnd: this.pos,
-      end: this.pos, selfClosing: false, closed: false, attributes: [], nsDecls: new Map(), children: [],
+      end: this.pos, selfClosing: false, closed: false, attributes: [], nsDecls: NO_DECLS, children: [],
       parent: this.stack[this.stack.length - 1],
     };
-    const seen = new Set<string>();
     let terminated = false;
     for (;;) {
       const hadSpace = this.skipSpace();
@@ -343,10 +347,13 @@ class Parser {
           attr.value = t.slice(vStart, this.pos);
         }
       }
-      if (seen.has(aName)) this.error('xml-duplicate-attribute', `attribute '${aName}' is repeated`, aStart, attr.nameEnd);
-      seen.add(aName);
-      if (aName === 'xmlns') el.nsDecls.set('', attr.value);
-      else if (aName.startsWith('xmlns:')) el.nsDecls.set(aName.slice(6), attr.value);
+      for (const other of el.attributes) {
+        if (other.name === aName) { this.error('xml-duplicate-attribute', `attribute '${aName}' is repeated`, aStart, attr.nameEnd); break; }
+      }
+      if (aName === 'xmlns' || aName.startsWith('xmlns:')) {
+        if (el.nsDecls === NO_DECLS) el.nsDecls = new Map();
+        el.nsDecls.set(aName === 'xmlns' ? '' : aName.slice(6), attr.value);
+      }
       el.attributes.push(attr);
     }
     el.startTagEnd = this.pos;
@@ -370,14 +377,18 @@ class Parser {
   }
 
   private resolveNames(el: XmlElement): void {
+    const parentScope = el.parent?.nsScope ?? NO_DECLS;
+    let scope = parentScope;
+    if (el.nsDecls.size) {
+      scope = new Map(parentScope);
+      for (const [k, v] of el.nsDecls) scope.set(k, v);
+    }
+    el.nsScope = scope;
     const lookup = (prefix: string): string | undefined => {
       if (prefix === 'xml') return XML_NS;
       if (prefix === 'xmlns') return XMLNS_NS;
-      for (let e: XmlElement | undefined = el; e; e = e.parent) {
-        const v = e.nsDecls.get(prefix);
-        if (v !== undefined) return v;
-      }
-      return prefix === '' ? '' : undefined;
+      const v = scope.get(prefix);
+      return v !== undefined ? v : prefix === '' ? '' : undefined;
     };
     const colon = el.name.indexOf(':');
     if (colon >= 0) {
