@@ -384,28 +384,22 @@ class Parser {
       for (const [k, v] of el.nsDecls) scope.set(k, v);
     }
     el.nsScope = scope;
-    const lookup = (prefix: string): string | undefined => {
-      if (prefix === 'xml') return XML_NS;
-      if (prefix === 'xmlns') return XMLNS_NS;
-      const v = scope.get(prefix);
-      return v !== undefined ? v : prefix === '' ? '' : undefined;
-    };
     const colon = el.name.indexOf(':');
     if (colon >= 0) {
       const prefix = el.name.slice(0, colon);
       el.local = el.name.slice(colon + 1);
-      const ns = lookup(prefix);
+      const ns = lookupPrefix(scope, prefix);
       if (ns === undefined) this.error('xml-undefined-prefix', `namespace prefix '${prefix}' is not declared`, el.nameStart, el.nameStart + colon);
       el.ns = ns ?? '';
     } else {
-      el.ns = lookup('') ?? '';
+      el.ns = scope.get('') ?? '';
     }
     for (const a of el.attributes) {
       const c = a.name.indexOf(':');
       if (c < 0 || a.name.startsWith('xmlns:')) { if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) a.ns = XMLNS_NS; continue; }
       const prefix = a.name.slice(0, c);
       a.local = a.name.slice(c + 1);
-      const ns = lookup(prefix);
+      const ns = lookupPrefix(scope, prefix);
       if (ns === undefined) this.error('xml-undefined-prefix', `namespace prefix '${prefix}' is not declared`, a.nameStart, a.nameStart + c);
       a.ns = ns ?? '';
     }
@@ -447,6 +441,12 @@ class Parser {
     el.endTagStart = start;
     el.end = this.pos;
   }
+}
+
+function lookupPrefix(scope: Map<string, string>, prefix: string): string | undefined {
+  if (prefix === 'xml') return XML_NS;
+  if (prefix === 'xmlns') return XMLNS_NS;
+  return scope.get(prefix);
 }
 
 /** Attribute-value normalisation: literal tabs and newlines become spaces (XML 1.0 §3.3.3). */
