@@ -221,15 +221,21 @@ class Parser {
     return s;
   }
 
+  /** Finds the terminator of a construct opened at pos; reports and skips to EOF if missing. */
+  private closeOf(terminator: string, openLength: number, code: string, what: string): number | undefined {
+    const start = this.pos;
+    const close = this.text.indexOf(terminator, start + openLength);
+    if (close >= 0) return close;
+    this.error(code, `${what} is not closed (expected ${terminator})`, start, start + openLength);
+    this.pos = this.text.length;
+    return undefined;
+  }
+
   private comment(): void {
     const t = this.text;
     const start = this.pos;
-    const close = t.indexOf('-->', start + 4);
-    if (close < 0) {
-      this.error('xml-unterminated-comment', 'comment is not closed (expected -->)', start, start + 4);
-      this.pos = t.length;
-      return;
-    }
+    const close = this.closeOf('-->', 4, 'xml-unterminated-comment', 'comment');
+    if (close === undefined) return;
     const dd = t.indexOf('--', start + 4);
     if (dd >= 0 && dd < close) this.error('xml-double-hyphen-in-comment', "'--' is not allowed inside a comment", dd, dd + 2);
     this.pos = close + 3;
@@ -238,12 +244,8 @@ class Parser {
   private processingInstruction(): void {
     const t = this.text;
     const start = this.pos;
-    const close = t.indexOf('?>', start + 2);
-    if (close < 0) {
-      this.error('xml-unterminated-pi', 'processing instruction is not closed (expected ?>)', start, start + 2);
-      this.pos = t.length;
-      return;
-    }
+    const close = this.closeOf('?>', 2, 'xml-unterminated-pi', 'processing instruction');
+    if (close === undefined) return;
     const target = /^[^\s?]*/.exec(t.slice(start + 2, close))![0];
     if (target.toLowerCase() === 'xml' && (start > (t.charCodeAt(0) === 0xfeff ? 1 : 0) || target !== 'xml')) {
       this.error('xml-misplaced-declaration', 'the XML declaration must be at the very start of the document', start, start + 5);
