@@ -151,7 +151,8 @@ function elementItems(schema: CompiledSchema, content: Pattern | undefined, rang
       sortText: `1${e.local}`,
     });
   }
-  for (const s of DEVICE_SNIPPETS) {
+  // Device snippets belong in <devices> (a <disk> also has a <serial>, but not a serial port).
+  for (const s of parent.local === 'devices' ? DEVICE_SNIPPETS : []) {
     if (!seen.has(s.element)) continue;
     items.push({
       label: s.label, kind: CompletionItemKind.Snippet, detail: s.detail, insertTextFormat: InsertTextFormat.Snippet,
