@@ -87,7 +87,8 @@ describe('libvirt completion', () => {
     for (const n of ['disk', 'interface', 'controller', 'graphics', 'serial', 'console', 'video', 'memballoon']) assert.ok(names.includes(n), `<${n}> not offered`);
     assert.ok(!names.includes('name'), '<name> belongs to <domain>, not <devices>');
     const inDisk = await labels(DOMAIN.replace('      <readonly/>', '      <|').replace('INSERT', ''));
-    assert.ok(inDisk.includes('serial') && inDisk.includes('target') && !inDisk.some((l) => l.includes('console')), `in <disk>: ${inDisk}`);
+    // <target> and <source> are given already (once each); a disk <serial> is not a serial port.
+    assert.ok(inDisk.includes('serial') && inDisk.includes('readonly') && !inDisk.includes('target') && !inDisk.some((l) => l.includes('console')), `in <disk>: ${inDisk}`);
     // Device snippets: inserted as they are, the domain must validate with xmllint.
     const snippets = items.filter((i) => i.kind === 15 /* Snippet */);
     assert.ok(snippets.length >= 8, `only ${snippets.length} device snippets`);
