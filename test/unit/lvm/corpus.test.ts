@@ -16,13 +16,17 @@ const WORK = join(process.cwd(), 'test/.cache/lvm/corpus-run');
  *   written as a section (`devices { scan_lvs { a = 1 } }`) and then dies with SIGSEGV. We report
  *   the same type error (lvm.type.section-for-setting); the test asserts lvmconfig printed it.
  */
-function ourVerdict(c: CorpusCase, version: string): { verdict: LvmVerdict; codes: string[] } {
+function ourVerdict(c: CorpusCase, version: string): { verdict: LvmVerdict; codes: string[]; firstSyntaxByte?: number } {
   const profile = c.kind === 'command-profile' ? 'command' : c.kind === 'metadata-profile' ? 'metadata' : undefined;
   const path = c.kind === 'conf' ? '/etc/lvm/lvm.conf' : `/etc/lvm/profile/${profile}.profile`;
   const diags = diagnoseLvmText(c.text, path, { version, profile });
   const errors = diags.filter((d) => d.severity === 'error');
   const codes = errors.map((d) => d.code);
-  if (codes.some((x) => x.startsWith('syntax.'))) return { verdict: 'syntax', codes };
+  const syntax = errors.filter((d) => d.code.startsWith('syntax.'));
+  if (syntax.length) {
+    const first = Math.min(...syntax.map((d) => d.span.start.offset));
+    return { verdict: 'syntax', codes, firstSyntaxByte: Buffer.byteLength(c.text.slice(0, first)) + 1 };
+  }
   return { verdict: errors.length ? 'invalid' : 'valid', codes };
 }
 
@@ -56,6 +60,7 @@ describe('lvm corpus vs lvmconfig --validate', function () {
     });
     const mismatches: string[] = [];
     let crashes = 0;
+    let syntaxChecked = 0;
     const tally: Record<string, number> = {};
     for (const { c, lvm, ours } of results) {
       tally[lvm.verdict] = (tally[lvm.verdict] ?? 0) + 1;
@@ -67,11 +72,18 @@ describe('lvm corpus vs lvmconfig --validate', function () {
         }
         continue;
       }
+      // lvm2 names the byte where it noticed the problem, which is at or after the real mistake;
+      // ours must never be later than that.
+      const lvmByte = /Parse error at byte (\d+)/.exec(lvm.result.stderr);
+      if (lvm.verdict === 'syntax' && lvmByte && ours.firstSyntaxByte !== undefined && ours.firstSyntaxByte > Number(lvmByte[1])) {
+        mismatches.push(`${c.id}: our syntax error is at byte ${ours.firstSyntaxByte}, after lvmconfig's ${lvmByte[1]}\n${c.text}`);
+      }
+      if (lvm.verdict === 'syntax') syntaxChecked++;
       if (lvm.verdict !== ours.verdict) {
         mismatches.push(`${c.id} (${c.kind}): lvmconfig ${lvm.verdict}, ours ${ours.verdict} [${ours.codes.join(', ')}]\n--- text:\n${c.text}\n--- lvmconfig:\n${lvm.result.stderr.trim()}`);
       }
     }
-    console.log(`      corpus: ${results.length} cases, lvmconfig verdicts ${JSON.stringify(tally)}, documented crashes ${crashes}, agreement ${results.length - mismatches.length}/${results.length}`);
+    console.log(`      corpus: ${results.length} cases, lvmconfig verdicts ${JSON.stringify(tally)}, documented crashes ${crashes}, syntax positions checked ${syntaxChecked}, agreement ${results.length - mismatches.length}/${results.length}`);
     assert.equal(mismatches.length, 0, mismatches.join('\n\n'));
   });
 });
