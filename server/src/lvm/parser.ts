@@ -148,7 +148,8 @@ class Parser {
     for (;;) {
       while (p < end && isSpace(text.charCodeAt(p))) p++;
       if (p < end && text.charCodeAt(p) === 35 /* # */) {
-        while (p < end && text.charCodeAt(p) !== 10) p++;
+        const nl = text.indexOf('\n', p);
+        p = nl < 0 || nl > end ? end : nl;
         continue;
       }
       break;
