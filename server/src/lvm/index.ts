@@ -21,6 +21,7 @@ import { describe, shortDetail } from './describe';
 import type { LvmDiagnostic } from './diagnostic';
 import { effectiveTree } from './effective';
 import { ENUMERATIONS } from './enumerations';
+import { describeMetadataField, vgExtentSize } from './metadataHover';
 import { parse } from './parser';
 import { newestModel, settingsModel, type SettingDef, type SettingsModel } from './settings';
 import { installedLvmVersion, lvmDescriptions } from './system';
@@ -167,11 +168,16 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
 
     async hover(doc, pos): Promise<Hover | null> {
       const text = doc.getText();
-      if (detectKind(pathOf(doc.uri), text) === 'lvm-metadata') return null;
       const offset = doc.offsetAt(pos);
       const parsed = parse(text);
       const found = findItemAt(parsed.root.children, offset, []);
       if (!found) return null;
+      if (detectKind(pathOf(doc.uri), text) === 'lvm-metadata') {
+        const item = found.item;
+        if (item.kind !== 'setting' || item.value?.kind !== 'int') return null;
+        const md = describeMetadataField(item.key, item.value.value as number, vgExtentSize(parsed.root));
+        return md ? { contents: { kind: 'markdown', value: md }, range: toRange(item.span) } : null;
+      }
       const model = settingsModel(await versionNow());
       const onKey = contains(found.item.keySpan, offset);
       if (!onKey && !(found.item.kind === 'setting' && found.item.value && contains(found.item.value.span, offset))) return null;

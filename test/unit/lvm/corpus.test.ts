@@ -2,7 +2,7 @@
 // Our verdict (syntax error / invalid / valid, from error-severity diagnostics) must match
 // lvmconfig's on every case, except the documented lvmconfig bugs below.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnoseLvmText } from '../../../server/src/lvm/index';
 import { generateCorpus, type CorpusCase } from '../../fixtures/lvm/genConfigCorpus';
@@ -85,5 +85,40 @@ describe('lvm corpus vs lvmconfig --validate', function () {
     }
     console.log(`      corpus: ${results.length} cases, lvmconfig verdicts ${JSON.stringify(tally)}, documented crashes ${crashes}, syntax positions checked ${syntaxChecked}, agreement ${results.length - mismatches.length}/${results.length}`);
     assert.equal(mismatches.length, 0, mismatches.join('\n\n'));
+  });
+
+  it("agrees on lvm2's own files: the shipped lvm.conf and lvmconfig's generated configurations", async () => {
+    const seed = join(WORK, 'seed');
+    mkdirSync(seed, { recursive: true });
+    writeFileSync(join(seed, 'lvm.conf'), 'devices { }\n');
+    const gen = async (type: string, ...extra: string[]): Promise<string> => {
+      const r = await runTool('lvmconfig', ['--typeconfig', type, '--withcomments', ...extra], { LVM_SYSTEM_DIR: seed });
+      assert.equal(r.rc, 0, r.stderr);
+      return r.stdout;
+    };
+    // lvmconfig comments out most defaults (`# key=value`, even `# section {`); uncommenting them
+    // sets every setting.
+    const uncomment = (t: string): string => t.replace(/^(\s*)# ([a-z_0-9]+=|[a-z_]+ \{$|\}$)/gm, '$1$2');
+    const real: CorpusCase[] = [
+      { id: 'debian-lvm.conf', kind: 'conf', intent: 'real', text: readFileSync('/etc/lvm/lvm.conf', 'utf8') },
+      { id: 'full', kind: 'conf', intent: 'real', text: await gen('full') },
+      { id: 'default-uncommented', kind: 'conf', intent: 'real', text: uncomment(await gen('default')) },
+      { id: 'default-with-deprecated-uncommented', kind: 'conf', intent: 'real', text: uncomment(await gen('default', '--showdeprecated')) },
+      { id: 'profilable-command', kind: 'command-profile', intent: 'real', text: uncomment(await gen('profilable-command')) },
+      { id: 'profilable-metadata', kind: 'metadata-profile', intent: 'real', text: uncomment(await gen('profilable-metadata')) },
+    ];
+    const lines: string[] = [];
+    for (const c of real) {
+      const lvm = await lvmconfigVerdict(c.text, c.kind, join(WORK, `real-${c.id}`));
+      const ours = ourVerdict(c, version);
+      lines.push(`${c.id} (${c.text.split('\n').length} lines): lvmconfig ${lvm.verdict}, ours ${ours.verdict} [${ours.codes.join(', ')}]${lvm.verdict !== ours.verdict ? `\n${lvm.result.stderr}` : ''}`);
+      assert.equal(ours.verdict, lvm.verdict, lines.join('\n'));
+    }
+    console.log(`      ${lines.join('\n      ')}`);
+    // The deprecated settings lvm2 itself lists are accepted, and we warn about them.
+    const withDeprecated = diagnoseLvmText(real[3].text, '/etc/lvm/lvm.conf', { version });
+    const removed = withDeprecated.filter((d) => d.code === 'lvm.setting.removed').length;
+    assert.ok(removed >= 10, `only ${removed} removed-setting warnings`);
+    assert.ok(withDeprecated.some((d) => d.code === 'lvm.setting.deprecated'));
   });
 });

@@ -5,6 +5,9 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CompletionItem, Diagnostic } from 'vscode-languageserver-types';
 import { createLvmService } from '../../../server/src/lvm/index';
 import { parseLvmconfigComments } from '../../../server/src/lvm/system';
+import { describe as describeSetting } from '../../../server/src/lvm/describe';
+import { OWN_DESCRIPTIONS } from '../../../server/src/lvm/ownDescriptions';
+import { settingsModel } from '../../../server/src/lvm/settings';
 import { DEFAULT_SETTINGS, type LanguageService } from '../../../server/src/service';
 import { runTool } from './lvmTools';
 
@@ -133,6 +136,22 @@ describe('lvm language service', function () {
     assert.match((removed!.contents as { value: string }).value, /No longer used since 2\.03\.00/);
     const path = await v16.hover!(...Object.values(at('dev|ices/scan_lvs = 1')) as [TextDocument, { line: number; character: number }]);
     assert.match((path!.contents as { value: string }).value, /\*\*devices\*\* — section/);
+  });
+
+  it('explains metadata numbers on hover (sectors and extents in bytes)', async () => {
+    const text = 'contents = "Text Format Volume Group"\nvg {\n\textent_size = 8192\n\tphysical_volumes { pv0 { pe_count = 15 } }\n}\n';
+    const { d, pos } = at(text.replace('pe_count', 'pe_c|ount'), 'file:///etc/lvm/backup/vg');
+    const h = await v16.hover!(d, pos);
+    assert.match((h!.contents as { value: string }).value, /15 extents = 60 MiB/);
+    const e = await v16.hover!(...Object.values(at(text.replace('extent_size', 'extent_|size'), 'file:///etc/lvm/backup/vg')) as [TextDocument, { line: number; character: number }]);
+    assert.match((e!.contents as { value: string }).value, /8192 sectors of 512 bytes = 4 MiB/);
+  });
+
+  it('describes settings in its own words when lvm2 cannot', () => {
+    const model = settingsModel('2.03.16');
+    const md = describeSetting(model.get('devices/filter')!, model, undefined);
+    assert.ok(md.includes(OWN_DESCRIPTIONS['devices/filter']));
+    assert.match(md, /Default: `\["a\|\.\*\|"\]`/);
   });
 
   it('outlines sections and settings, and folds multi-line sections and arrays', () => {
