@@ -131,7 +131,10 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
     if (valueMatch) {
       const keys = [...sections, valueMatch[1]];
       const def = model.get(vpathFor(model, keys));
-      return def && def.kind === 'setting' ? valueItems(def) : [];
+      if (!def || def.kind !== 'setting') return [];
+      // Replace only the value being typed, so the client filters on it.
+      const range = { start: doc.positionAt(offset - /[^\s[,=]*$/.exec(prefix)![0].length), end: pos };
+      return valueItems(def).map((i) => ({ ...i, textEdit: { range, newText: i.label } }));
     }
     const keyMatch = /(?:^|[\s{}])([^\s={}]*)$/.exec(prefix);
     const typed = keyMatch ? keyMatch[1] : '';
@@ -139,6 +142,8 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
     const parentKeys = slash >= 0 ? [...sections, typed.slice(0, slash)] : sections;
     const parentVp = parentKeys.length ? vpathFor(model, parentKeys) : '';
     const descriptions = await lvmDescriptions();
+    // After `devices/` only the part after the last '/' is replaced (and filtered on).
+    const range = { start: doc.positionAt(offset - (typed.length - slash - 1)), end: pos };
     return model.childrenOf(parentVp).filter((d) => !d.flags.has('CFG_NAME_VARIABLE')).map((def): CompletionItem => {
       const deprecated = model.isDeprecated(def);
       const item: CompletionItem = {
@@ -149,7 +154,10 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
         tags: deprecated ? [CompletionItemTag.Deprecated] : undefined,
         sortText: `${deprecated ? '1' : '0'}${def.name}`,
         insertTextFormat: InsertTextFormat.Snippet,
-        insertText: def.kind === 'section' ? `${def.name} {\n\t$0\n}` : `${def.name} = \${1:${(def.defaultText ?? '').replace(/[$}\\]/g, '\\$&')}}`,
+        textEdit: {
+          range,
+          newText: def.kind === 'section' ? `${def.name} {\n\t$0\n}` : `${def.name} = \${1:${(def.defaultText ?? '').replace(/[$}\\]/g, '\\$&')}}`,
+        },
       };
       return item;
     });

@@ -104,11 +104,14 @@ describe('lvm language service', function () {
     assert.ok(scan, 'scan_lvs offered');
     assert.match(scan.detail!, /boolean · default 0 · since 2\.02\.182/);
     assert.ok(inside.find((i) => i.label === 'filter'));
-    const pathKey = await labels(v16, 'devices/|');
-    assert.ok(pathKey.some((i) => i.label === 'scan_lvs'));
+    const pathKey = await labels(v16, 'devices/sc|');
+    const scanLvs = pathKey.find((i) => i.label === 'scan_lvs');
+    assert.ok(scanLvs);
+    assert.deepEqual((scanLvs.textEdit as { range: unknown }).range, { start: { line: 0, character: 8 }, end: { line: 0, character: 10 } });
+    assert.equal((scanLvs.textEdit as { newText: string }).newText, 'scan_lvs = ${1:0}');
     assert.ok(!pathKey.some((i) => i.label === 'umask'));
     const top = await labels(v16, '|');
-    assert.ok(top.some((i) => i.label === 'devices' && i.insertText!.includes('{')));
+    assert.ok(top.some((i) => i.label === 'devices' && (i.textEdit as { newText: string }).newText.includes('{')));
     const removed = inside.find((i) => i.label === 'write_cache_state');
     assert.deepEqual(removed?.tags, [1]);
     assert.ok(!inside.some((i) => i.label === 'device_ids_refresh'), 'no settings from newer releases');
