@@ -33,7 +33,8 @@ function ourVerdict(c: CorpusCase, version: string): { verdict: LvmVerdict; code
 describe('lvm corpus vs lvmconfig --validate', function () {
   this.timeout(300_000);
   let version = '';
-  const cases = generateCorpus();
+  // LVM_CORPUS_SEED / LVM_CORPUS_FUZZ explore other corpora (longer runs); the default is fixed.
+  const cases = generateCorpus(Number(process.env.LVM_CORPUS_SEED ?? 20261125), Number(process.env.LVM_CORPUS_FUZZ ?? 120));
 
   before(async () => {
     const v = await runTool('lvm', ['version']);
