@@ -1,0 +1,78 @@
+// `image convert` throughput against `qemu-img convert -O raw`, measured in the same run on the
+// same images: a 256 MiB virtual disk holding real files (binaries, text, zeros) as plain, zlib-
+// and zstd-compressed qcow2. Throughput = virtual bytes / wall time (process start included for both).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { report } from '../support/bench';
+
+const REPO = resolve(__dirname, '..', '..');
+const CLI = join(REPO, 'dist', 'cli.js');
+const MiB = 1024 * 1024;
+const SIZE = 256 * MiB;
+const DIR = join(REPO, 'test', '.cache', 'block-bench');
+const ROUNDS = Number(process.env.BLOCK_BENCH_ROUNDS ?? 3);
+
+/** A disk-like raw image: ~160 MiB of real files from /usr, then zeros. */
+function makeSource(path: string): void {
+  const fd = openSync(path, 'w');
+  let written = 0;
+  const walk = (dir: string): void => {
+    let entries: string[];
+    try { entries = readdirSync(dir).sort(); } catch { return; }
+    for (const e of entries) {
+      if (written >= 160 * MiB) return;
+      const p = join(dir, e);
+      let st;
+      try { st = statSync(p); } catch { continue; }
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && st.size > 0 && st.size < 16 * MiB) {
+        const data = readFileSync(p);
+        writeSync(fd, data, 0, Math.min(data.length, 160 * MiB - written));
+        written += Math.min(data.length, 160 * MiB - written);
+      }
+    }
+  };
+  for (const d of ['/usr/lib/x86_64-linux-gnu', '/usr/bin', '/usr/share/doc', '/usr/lib']) walk(d);
+  closeSync(fd);
+  execFileSync('truncate', ['-s', String(SIZE), path]);
+}
+
+function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; }
+
+function timeCmd(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+function main(): void {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  mkdirSync(DIR, { recursive: true });
+  const src = join(DIR, 'source.raw');
+  if (!existsSync(src) || statSync(src).size !== SIZE) makeSource(src);
+  const images: [string, string[]][] = [['plain', []], ['zlib', ['-c']], ['zstd', ['-c', '-o', 'compression_type=zstd']]];
+  const out = join(DIR, 'out.raw');
+  for (const [name, opts] of images) {
+    const img = join(DIR, `${name}.qcow2`);
+    if (!existsSync(img)) execFileSync('qemu-img', ['convert', ...opts, '-O', 'qcow2', src, img]);
+    const ours: number[] = [], theirs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      theirs.push(timeCmd('qemu-img', ['convert', '-O', 'raw', img, out]));
+      rmSync(out, { force: true });
+      ours.push(timeCmd(process.execPath, [CLI, 'image', 'convert', img, out]));
+      rmSync(out, { force: true });
+    }
+    const oursMBs = SIZE / MiB / (median(ours) / 1000), theirsMBs = SIZE / MiB / (median(theirs) / 1000);
+    report({
+      name: `image convert qcow2 ${name} (256 MiB virtual)`, value: oursMBs, unit: 'MiB/s',
+      anchor: { name: 'qemu-img convert -O raw', value: theirsMBs }, ratio: oursMBs / theirsMBs,
+      note: `ratio = our throughput / qemu-img's (higher is better); medians of ${ROUNDS} runs: ours ${median(ours).toFixed(0)} ms, qemu-img ${median(theirs).toFixed(0)} ms`,
+    });
+  }
+}
+
+main();
