@@ -9,8 +9,8 @@ import { openImage } from '../../../emulator/src/block/open';
 import type { OpenedImage } from '../../../emulator/src/block/image';
 import { parseArgs, UsageError } from './usage';
 
-const CHUNK = 4 * 1024 * 1024;
-const IN_FLIGHT = 4;
+const CHUNK = 16 * 1024 * 1024; // large enough that bulk decompression batches amortize
+const IN_FLIGHT = 3;
 const ZERO_GRAIN = 4096;
 const ZEROS = Buffer.alloc(ZERO_GRAIN);
 
