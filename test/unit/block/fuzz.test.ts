@@ -15,7 +15,7 @@ const WORKER = resolve(__dirname, 'fuzzWorker.ts');
 const TARGETS = [
   'q-c4096.qcow2', 'q-v2.qcow2', 'q-mixed.qcow2', 'q-zstd-4k.qcow2', 'q-snap.qcow2', 'q-extl2-2m.qcow2', 'q-prealloc.qcow2',
   'vm-monolithicSparse.vmdk', 'vm-streamOptimized.vmdk', 'vm-monolithicFlat.vmdk',
-  'x-sparse.vhdx', 'x-fixed.vhdx', 'd-dynamic.vdi', 'd-static.vdi', 'p-dynamic.vhd', 'p-fixed.vhd',
+  'x-sparse.vhdx', 'x-fixed.vhdx', 'x-diff.vhdx', 'd-dynamic.vdi', 'd-static.vdi', 'p-dynamic.vhd', 'p-fixed.vhd',
 ];
 
 describe('block: fuzzing every parser with mutated images', function () {
