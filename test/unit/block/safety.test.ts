@@ -97,6 +97,15 @@ describe('block: refusals, policies and errors', function () {
     assert.ok(readFileSync(img).equals(before));
   });
 
+  it('shows a progress line when asked (-p) and writes only OUT', () => {
+    const { dir: fx } = blockFixtures();
+    const out = join(dir, 'progress.raw');
+    const r = runCli(['image', 'convert', '-p', join(fx, 'q-zlib.qcow2'), out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /\r {4}\(100\.00\/100%\)\n$/);
+    assert.equal(readFileSync(out).length, 4 * 1024 * 1024);
+  });
+
   it('detects formats by content, whatever the file is called', () => {
     const { dir: fx } = blockFixtures();
     copyFileSync(join(fx, 'p-fixed.vhd'), join(dir, 'disk.img'));

@@ -13,6 +13,7 @@ import type { Qcow2Header } from './header';
 const L2_CACHE_BYTES = 8 * 1024 * 1024;
 const CLUSTER_CACHE_BYTES = 8 * 1024 * 1024;
 const TWO32 = 2 ** 32;
+const ZSTD_TOOL_MIN_BYTES = 4 * 1024 * 1024;
 
 export class Qcow2Tables {
   readonly clusterSize: number;
@@ -67,10 +68,14 @@ export class Qcow2Tables {
   }
 
   /**
-   * Many zstd clusters at once through the native tool (see zstdTool.ts); undefined entries
-   * (or a missing tool) fall back to `compressed`, which also reports any corruption precisely.
+   * Many compressed clusters at once (large reads, i.e. conversion): zlib in one synchronous
+   * pass, zstd through the native tool (zstdTool.ts). Undefined entries (or a missing tool) fall
+   * back to `compressed`, which also reports any corruption precisely.
    */
   async compressedBatch(items: { hi: number; lo: number; where: number }[]): Promise<(Uint8Array | undefined)[]> {
+    const zstd = this.header.compressionType === 'zstd';
+    // Starting the tool costs a process; below a few MiB of output our own decoder is faster.
+    if (zstd && items.length * this.clusterSize < ZSTD_TOOL_MIN_BYTES) return [];
     const locs = items.map((i) => this.compressedLocation(i.hi, i.lo, i.where));
     const stored: Uint8Array[] = [];
     // Compressed clusters are usually stored back to back: read the span in one go when it is dense.
@@ -78,7 +83,7 @@ export class Qcow2Tables {
     const total = locs.reduce((n, l) => n + l.csize, 0);
     const span = hi - lo <= 2 * total + 65536 ? await this.file.read(lo, hi - lo) : undefined;
     for (const l of locs) stored.push(span ? span.subarray(l.coffset - lo, l.coffset - lo + l.csize) : await this.file.read(l.coffset, l.csize));
-    if (this.header.compressionType === 'zlib') {
+    if (!zstd) {
       // One synchronous pass costs less CPU than a thread-pool round trip per cluster.
       return stored.map((data) => inflateRawUnitSync(data, this.clusterSize));
     }
