@@ -42,6 +42,19 @@ describe('block: refusals, policies and errors', function () {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
+  it('follows absolute backing names like qemu-img', () => {
+    const { dir: fx } = blockFixtures();
+    qemuImg(dir, 'create', '-f', 'qcow2', '-b', join(fx, 'q-c65536.qcow2'), '-F', 'qcow2', 'abs.qcow2');
+    execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x3d 96k 8k', 'abs.qcow2'], { cwd: dir, stdio: 'ignore' });
+    qemuImg(dir, 'convert', '-O', 'raw', 'abs.qcow2', 'abs.qemu.raw');
+    const r = runCli(['image', 'convert', 'abs.qcow2', 'abs.ours.raw'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(join(dir, 'abs.ours.raw')).equals(readFileSync(join(dir, 'abs.qemu.raw'))));
+    const info = JSON.parse(runCli(['image', 'info', '--json', 'abs.qcow2'], { cwd: dir }).stdout);
+    const theirs = JSON.parse(qemuImg(dir, 'info', '--output=json', 'abs.qcow2'));
+    for (const k of ['backing-filename', 'full-backing-filename', 'backing-filename-format']) assert.equal(info[k], theirs[k], k);
+  });
+
   it('bounds the backing-chain depth', async () => {
     qemuImg(dir, 'create', '-f', 'qcow2', 'd0.qcow2', '1M');
     for (let i = 1; i <= 4; i++) qemuImg(dir, 'create', '-f', 'qcow2', '-b', `d${i - 1}.qcow2`, '-F', 'qcow2', `d${i}.qcow2`);

@@ -125,7 +125,8 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
     device: new VmdkDevice(layers, size),
     virtualSize: size,
     clusterSize,
-    backing: parentHint && parentCid?.toLowerCase() !== 'ffffffff' ? { name: parentHint } : undefined,
+    // QEMU opens (and reports) a VMDK parent as vmdk.
+    backing: parentHint && parentCid?.toLowerCase() !== 'ffffffff' ? { name: parentHint, format: 'vmdk' } : undefined,
     snapshots: [],
     formatSpecific: { type: 'vmdk', data },
     files,
