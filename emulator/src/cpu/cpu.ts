@@ -11,12 +11,13 @@
 
 import type { IoBus } from '../bus/ioBus';
 import { PageKind, type PhysicalMemory } from '../memory/physicalMemory';
-import {
-  AC, AF, ARITH, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S, CF, CR0_PE, CR0_PG, CR0_WP, CR4_PGE,
-  CR4_PSE, CS, DF, DS, ES, ESP, EX_DB, EX_DF, EX_GP, EX_NP, EX_PF, EX_SS, EX_TS, FS, GS, ID, IF, IOPL, NT, OF, PARITY,
-  PF, RF, SF, SS, TF, VM, ZF,
-} from './constants';
-import { executeOne } from './execute';
+import * as K from './constants';
+
+// Local copies: module-level constants read once (tsx/CJS would otherwise go through getters).
+const {
+  AC, AF, ARITH, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S, CF, CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CS, DF, DS, ES, ESP, EX_DB, EX_DF, EX_GP, EX_NP, EX_PF, EX_SS, EX_TS, FS, GS, ID, IF, IOPL, NT, OF, PARITY, PF, RF, SF, SS, TF, VM, ZF,
+} = K;
+import { executeOne as executeOneImport } from './execute';
 import { Fpu } from './fpu';
 
 /** What the interrupt controller offers the CPU (INTR line + acknowledge cycle). */
@@ -59,6 +60,9 @@ export const T_RAM = 0x010;
 export const T_RAMW = 0x020;
 export const T_GLOBAL = 0x040;
 export const T_VALID = 0x080;
+
+/** The interpreter entry, bound once (a plain local call instead of a module live binding). */
+let executeOne: (c: Cpu) => void;
 
 const EXC_BENIGN = 0, EXC_CONTRIB = 1, EXC_PF = 2;
 function excClass(v: number): number {
@@ -175,6 +179,7 @@ export class Cpu {
     this.ram16 = this.mem.u16;
     this.ram32 = this.mem.u32;
     this.mem.onMapChange(() => this.flushTlb(true));
+    executeOne ??= executeOneImport;
     this.reset();
   }
 
@@ -308,6 +313,12 @@ export class Cpu {
     this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = m;
     this.lazy = PF | ZF | SF | AF;
     this.flags = (this.flags & ~(CF | OF)) | (cf & 1) | (of ? OF : 0);
+  }
+
+  /** Set CF and OF concretely; the other status flags keep their (possibly lazy) values. */
+  setCFOF(cf: number, of: boolean): void {
+    this.lazy &= ~(CF | OF);
+    this.flags = (this.flags & ~(CF | OF)) | cf | (of ? OF : 0);
   }
 
   /** Make AF concrete with value `on` (other lazy flags stay lazy). */
@@ -598,10 +609,10 @@ export class Cpu {
     if (((lin & 0xfff) + size) > 0x1000) {
       // Page-crossing: translate both pages first so a fault leaves nothing half-done.
       const p0 = this.physFor(lin, false);
-      const p1 = this.physFor((lin + size - 1) | 0, false);
+      const p1 = this.physFor((lin + size - 1) & ~0xfff, false);
       let v = 0;
       for (let i = 0; i < size; i++) {
-        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 - ((p1 & 0xfff) - ((lin + i) & 0xfff)) : p0 + i;
+        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 + ((lin + i) & 0xfff) : p0 + i;
         v |= this.mem.read8(a) << (8 * i);
       }
       if (this.hooked) this.checkWatch(lin, size, false, p0);
@@ -615,10 +626,10 @@ export class Cpu {
   private wrSlow(lin: number, size: number, v: number): void {
     if (((lin & 0xfff) + size) > 0x1000) {
       const p0 = this.physFor(lin, true);
-      const p1 = this.physFor((lin + size - 1) | 0, true);
+      const p1 = this.physFor((lin + size - 1) & ~0xfff, true);
       if (this.hooked) this.checkWatch(lin, size, true, p0);
       for (let i = 0; i < size; i++) {
-        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 - ((p1 & 0xfff) - ((lin + i) & 0xfff)) : p0 + i;
+        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 + ((lin + i) & 0xfff) : p0 + i;
         this.mem.write8(a, v >>> (8 * i));
       }
       return;
