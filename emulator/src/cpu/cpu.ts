@@ -72,6 +72,21 @@ function excClass(v: number): number {
 /** Vectors that push an error code when raised as exceptions. */
 const HAS_ERROR = new Set([8, 10, 11, 12, 13, 14, 17]);
 
+/** Snapshot produced by Cpu.saveState(). */
+export interface CpuState {
+  version: 1;
+  regs: Int32Array; eip: number; eflags: number;
+  sreg: Uint16Array; segBase: Int32Array; segLimit: Float64Array; segAttr: Uint16Array;
+  cr: [number, number, number, number]; dr: Int32Array;
+  gdt: [number, number]; idt: [number, number];
+  ldt: [number, number, number, number]; tr: [number, number, number, number];
+  cpl: number; tsc: number; instructions: number;
+  msrs: [number, string][];
+  fpu: { regs: Float64Array; tags: Uint8Array; control: number; status: number; top: number; ptrs: [number, number, number, number, number] };
+  halted: boolean; shutdown: boolean; shutdownReason: string;
+  inhibitIrq: boolean; nmiPending: boolean; nmiBlocked: boolean;
+}
+
 export interface CpuOptions {
   memory: PhysicalMemory;
   io: IoBus;
@@ -158,7 +173,7 @@ export class Cpu {
   /** Interrupts are blocked for one instruction (after MOV SS/POP SS/STI). */
   inhibitIrq = false;
   nmiPending = false;
-  private nmiBlocked = false;
+  nmiBlocked = false;
   instructions = 0;
   exc = 0;
   excErr = -1;
@@ -1535,6 +1550,56 @@ export class Cpu {
     this.deliverException();
     this.attention = true;
     return this.shutdown ? 'triple-fault' : null;
+  }
+
+  // =====================================================================================
+  // Snapshots
+  // =====================================================================================
+
+  /** The whole architectural state (plus run state) as plain JSON-able data with typed arrays. */
+  saveState(): CpuState {
+    const f = this.fpu;
+    return {
+      version: 1,
+      regs: this.regs.slice(), eip: this.eip, eflags: this.getFlags(),
+      sreg: this.sreg.slice(), segBase: this.segBase.slice(), segLimit: this.segLimit.slice(), segAttr: this.segAttr.slice(),
+      cr: [this.cr0, this.cr2, this.cr3, this.cr4], dr: this.dr.slice(),
+      gdt: [this.gdtBase, this.gdtLimit], idt: [this.idtBase, this.idtLimit],
+      ldt: [this.ldtSel, this.ldtBase, this.ldtLimit, this.ldtAttr], tr: [this.trSel, this.trBase, this.trLimit, this.trAttr],
+      cpl: this.cpl, tsc: this.tsc, instructions: this.instructions,
+      msrs: [...this.msrs].map(([k, v]) => [k, v.toString()] as [number, string]),
+      fpu: {
+        regs: f.regs.slice(), tags: f.tags.slice(), control: f.control, status: f.status, top: f.top,
+        ptrs: [f.fip, f.fcs, f.fop, f.fdp, f.fds],
+      },
+      halted: this.halted, shutdown: this.shutdown, shutdownReason: this.shutdownReason,
+      inhibitIrq: this.inhibitIrq, nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked,
+    };
+  }
+
+  restoreState(s: CpuState): void {
+    if (!s || s.version !== 1) throw new Error('unsupported CPU snapshot version');
+    this.regs.set(s.regs); this.eip = s.eip >>> 0;
+    this.lazy = 0; this.flags = (s.eflags | 2) & 0x3f7fd7;
+    this.sreg.set(s.sreg); this.segBase.set(s.segBase); this.segLimit.set(s.segLimit); this.segAttr.set(s.segAttr);
+    [this.cr0, this.cr2, this.cr3, this.cr4] = s.cr;
+    this.dr.set(s.dr);
+    [this.gdtBase, this.gdtLimit] = s.gdt; [this.idtBase, this.idtLimit] = s.idt;
+    [this.ldtSel, this.ldtBase, this.ldtLimit, this.ldtAttr] = s.ldt;
+    [this.trSel, this.trBase, this.trLimit, this.trAttr] = s.tr;
+    this.cpl = s.cpl; this.tsc = s.tsc; this.instructions = s.instructions;
+    this.msrs.clear();
+    for (const [k, v] of s.msrs) this.msrs.set(k, BigInt(v));
+    const f = this.fpu;
+    f.regs.set(s.fpu.regs); f.tags.set(s.fpu.tags); f.control = s.fpu.control; f.status = s.fpu.status; f.top = s.fpu.top;
+    [f.fip, f.fcs, f.fop, f.fdp, f.fds] = s.fpu.ptrs;
+    this.halted = s.halted; this.shutdown = s.shutdown; this.shutdownReason = s.shutdownReason;
+    this.inhibitIrq = s.inhibitIrq; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked;
+    this.pagingOn = !this.pagingOn; // force modeChanged() to see a change and flush the TLB
+    this.modeChanged();
+    this.flushTlb(true);
+    for (let i = 0; i < 6; i++) this.updateSegCheck(i);
+    this.attention = true;
   }
 
   // =====================================================================================
