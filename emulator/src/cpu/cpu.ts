@@ -133,6 +133,8 @@ export class Cpu {
   lzB = 0;
   lzR = 0;
   lzM = 0;
+  /** Carry-in of a lazy ADC/SBB (32-bit form needs it to recover CF). */
+  lzC = 0;
 
   // ---- per-instruction decode state ----
   instrStart = 0;
@@ -240,12 +242,32 @@ export class Cpu {
     if (mask & (IF | TF)) this.attention = true;
   }
 
-  /** All six status flags from the lazy state. */
+  /**
+   * All six status flags from the lazy state. 8/16-bit ops keep exact (unmasked) results; 32-bit
+   * ops (lzM === -1) keep int32 operands and result plus the carry-in, so no field ever holds a
+   * non-int32 number (no heap numbers on the hot path).
+   */
   computeArith(): number {
     const r = this.lzR, a = this.lzA, b = this.lzB, m = this.lzM;
-    const s = (m >>> 1) + 1;
     let f = PARITY[r & 0xff];
     if ((r & m) === 0) f |= ZF;
+    if (m === -1) {
+      if (r < 0) f |= SF;
+      switch (this.lzOp) {
+        case LZ_ADD:
+          if (this.lzC ? (r >>> 0) <= (a >>> 0) : (r >>> 0) < (a >>> 0)) f |= CF;
+          if (((a ^ r) & (b ^ r)) < 0) f |= OF;
+          f |= (a ^ b ^ r) & AF;
+          break;
+        case LZ_SUB:
+          if (this.lzC ? (a >>> 0) <= (b >>> 0) : (a >>> 0) < (b >>> 0)) f |= CF;
+          if (((a ^ b) & (a ^ r)) < 0) f |= OF;
+          f |= (a ^ b ^ r) & AF;
+          break;
+      }
+      return f;
+    }
+    const s = (m + 1) >> 1;
     if (r & s) f |= SF;
     switch (this.lzOp) {
       case LZ_ADD:
@@ -267,6 +289,11 @@ export class Cpu {
   getCF(): number {
     if (this.lazy & CF) {
       const op = this.lzOp;
+      if (this.lzM === -1) {
+        if (op === LZ_ADD) return (this.lzC ? (this.lzR >>> 0) <= (this.lzA >>> 0) : (this.lzR >>> 0) < (this.lzA >>> 0)) ? 1 : 0;
+        if (op === LZ_SUB) return (this.lzC ? (this.lzA >>> 0) <= (this.lzB >>> 0) : (this.lzA >>> 0) < (this.lzB >>> 0)) ? 1 : 0;
+        return 0;
+      }
       if (op === LZ_ADD) return this.lzR > this.lzM ? 1 : 0;
       if (op === LZ_SUB) return this.lzR < 0 ? 1 : 0;
       return 0;
@@ -280,7 +307,7 @@ export class Cpu {
   }
 
   getSF(): boolean {
-    if (this.lazy & SF) return (this.lzR & ((this.lzM >>> 1) + 1)) !== 0;
+    if (this.lazy & SF) return this.lzM === -1 ? this.lzR < 0 : (this.lzR & ((this.lzM + 1) >> 1)) !== 0;
     return (this.flags & SF) !== 0;
   }
 
@@ -318,14 +345,15 @@ export class Cpu {
     }
   }
 
-  setLazy(op: number, a: number, b: number, r: number, m: number): void {
-    this.lzOp = op; this.lzA = a; this.lzB = b; this.lzR = r; this.lzM = m;
+  setLazy(op: number, a: number, b: number, r: number, m: number, cin: number): void {
+    this.lzOp = op; this.lzA = a; this.lzB = b; this.lzR = r; this.lzM = m; this.lzC = cin;
     this.lazy = ARITH;
   }
 
   /** ZF/SF/PF from `r`, AF cleared, CF and OF set explicitly (shifts, multiplies, logic). */
   setResultFlags(r: number, m: number, cf: number, of: boolean): void {
-    this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = m;
+    m |= 0;
+    this.lzOp = LZ_LOGIC; this.lzR = m === -1 ? r | 0 : r; this.lzM = m;
     this.lazy = PF | ZF | SF | AF;
     this.flags = (this.flags & ~(CF | OF)) | (cf & 1) | (of ? OF : 0);
   }
@@ -346,17 +374,32 @@ export class Cpu {
   // Arithmetic helpers used by the interpreter
   // =====================================================================================
 
-  /** The eight classic ALU ops (ADD OR ADC SBB AND SUB XOR CMP) on values masked by m (0xff/0xffff/0xffffffff). */
+  /** The eight classic ALU ops (ADD OR ADC SBB AND SUB XOR CMP) on values masked by m (0xff, 0xffff, or -1/0xffffffff for 32 bits). */
   alu(op: number, a: number, b: number, m: number): number {
-    if (m === 0xffffffff) { a >>>= 0; b >>>= 0; }
+    m |= 0;
+    if (m === -1) {
+      a |= 0; b |= 0;
+      let r: number;
+      switch (op) {
+        case 0: r = (a + b) | 0; this.setLazy(LZ_ADD, a, b, r, -1, 0); return r;
+        case 1: r = a | b; break;
+        case 2: { const c = this.getCF(); r = (a + b + c) | 0; this.setLazy(LZ_ADD, a, b, r, -1, c); return r; }
+        case 3: { const c = this.getCF(); r = (a - b - c) | 0; this.setLazy(LZ_SUB, a, b, r, -1, c); return r; }
+        case 4: r = a & b; break;
+        case 5: case 7: r = (a - b) | 0; this.setLazy(LZ_SUB, a, b, r, -1, 0); return r;
+        default: r = a ^ b; break;
+      }
+      this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = -1; this.lazy = ARITH;
+      return r;
+    }
     let r: number;
     switch (op) {
-      case 0: r = a + b; this.setLazy(LZ_ADD, a, b, r, m); return r & m;
+      case 0: r = a + b; this.setLazy(LZ_ADD, a, b, r, m, 0); return r & m;
       case 1: r = (a | b) & m; break;
-      case 2: { const c = this.getCF(); r = a + b + c; this.setLazy(LZ_ADD, a, b, r, m); return r & m; }
-      case 3: { const c = this.getCF(); r = a - b - c; this.setLazy(LZ_SUB, a, b, r, m); return r & m; }
+      case 2: { const c = this.getCF(); r = a + b + c; this.setLazy(LZ_ADD, a, b, r, m, c); return r & m; }
+      case 3: { const c = this.getCF(); r = a - b - c; this.setLazy(LZ_SUB, a, b, r, m, c); return r & m; }
       case 4: r = a & b & m; break;
-      case 5: case 7: r = a - b; this.setLazy(LZ_SUB, a, b, r, m); return r & m;
+      case 5: case 7: r = a - b; this.setLazy(LZ_SUB, a, b, r, m, 0); return r & m;
       default: r = (a ^ b) & m; break;
     }
     this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = m; this.lazy = ARITH;
@@ -365,18 +408,18 @@ export class Cpu {
 
   inc(a: number, m: number): number {
     this.materializeCF();
-    if (m === 0xffffffff) a >>>= 0;
-    const r = a + 1;
-    this.lzOp = LZ_ADD; this.lzA = a; this.lzB = 1; this.lzR = r; this.lzM = m;
+    m |= 0;
+    const r = m === -1 ? ((a | 0) + 1) | 0 : a + 1;
+    this.lzOp = LZ_ADD; this.lzA = m === -1 ? a | 0 : a; this.lzB = 1; this.lzR = r; this.lzM = m; this.lzC = 0;
     this.lazy = ARITH & ~CF;
     return r & m;
   }
 
   dec(a: number, m: number): number {
     this.materializeCF();
-    if (m === 0xffffffff) a >>>= 0;
-    const r = a - 1;
-    this.lzOp = LZ_SUB; this.lzA = a; this.lzB = 1; this.lzR = r; this.lzM = m;
+    m |= 0;
+    const r = m === -1 ? ((a | 0) - 1) | 0 : a - 1;
+    this.lzOp = LZ_SUB; this.lzA = m === -1 ? a | 0 : a; this.lzB = 1; this.lzR = r; this.lzM = m; this.lzC = 0;
     this.lazy = ARITH & ~CF;
     return r & m;
   }
@@ -424,6 +467,7 @@ export class Cpu {
 
   /** Slow segment check for an access of `size` bytes at offset `off`. */
   checkSeg(seg: number, off: number, size: number, write: boolean): void {
+    off >>>= 0;
     const attr = this.segAttr[seg];
     const pmode = this.protectedMode && !(this.flags & VM);
     if (pmode) {
@@ -1419,6 +1463,7 @@ export class Cpu {
   /** Call after changing `breakpoints` or `watchpoints`. */
   hooksChanged(): void {
     this.hooked = this.breakpoints.size > 0 || this.watchpoints.length > 0;
+    this.attention = true; // a running fast loop switches to the hooked loop
     this.flushTlb(true);
   }
 
@@ -1462,6 +1507,39 @@ export class Cpu {
   run(maxInstructions: number): StopReason {
     if (this.shutdown) return 'triple-fault';
     this.attention = true;
+    return this.hooked ? this.runHooked(maxInstructions) : this.runFast(maxInstructions);
+  }
+
+  /** The hot loop: no debugger hooks to check. */
+  private runFast(maxInstructions: number): StopReason {
+    let n = 0;
+    for (;;) {
+      try {
+        while (n < maxInstructions) {
+          if (this.attention) {
+            const stop = this.service();
+            if (stop !== null) { this.instructions += n; return stop; }
+            if (this.halted) { this.instructions += n; return 'halted'; }
+            if (this.hooked) { this.instructions += n; return this.runHooked(maxInstructions - n); }
+          }
+          this.instrStart = this.eip;
+          executeOne(this);
+          n++;
+        }
+        this.instructions += n;
+        return 'budget';
+      } catch (e) {
+        if (e !== CPU_FAULT) throw e;
+        this.eip = this.instrStart;
+        this.deliverException();
+        n++;
+        if (this.shutdown) { this.instructions += n; return 'triple-fault'; }
+      }
+    }
+  }
+
+  /** The same loop with breakpoint and watchpoint checks. */
+  private runHooked(maxInstructions: number): StopReason {
     let n = 0;
     let first = true;
     for (;;) {
@@ -1472,18 +1550,12 @@ export class Cpu {
             if (stop !== null) { this.instructions += n; return stop; }
             if (this.halted) { this.instructions += n; return 'halted'; }
           }
-          if (this.hooked) {
-            if (!first && this.breakpoints.has(this.pcLinear)) { this.instructions += n; return 'breakpoint'; }
-            first = false;
-            this.instrStart = this.eip;
-            executeOne(this);
-            n++;
-            if (this.watchTriggered) { this.watchTriggered = false; this.instructions += n; return 'watchpoint'; }
-            continue;
-          }
+          if (!first && this.breakpoints.has(this.pcLinear)) { this.instructions += n; return 'breakpoint'; }
+          first = false;
           this.instrStart = this.eip;
           executeOne(this);
           n++;
+          if (this.watchTriggered) { this.watchTriggered = false; this.instructions += n; return 'watchpoint'; }
         }
         this.instructions += n;
         return 'budget';

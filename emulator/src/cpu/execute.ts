@@ -15,7 +15,8 @@ import { fpuExecute } from './fpu';
 const PREFIX = new Uint8Array(256);
 for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) PREFIX[p] = 1;
 
-const M32 = 0xffffffff;
+/** 32-bit operand mask; -1 (not 0xffffffff) keeps every value an int32. */
+const M32 = -1;
 
 // ---------------------------------------------------------------------------------------
 // Register and operand helpers
@@ -77,7 +78,7 @@ function decodeModrm(c: Cpu): void {
     }
     if (mod === 1) off += (c.fetch8() << 24) >> 24;
     else if (mod === 2) off += c.fetch32();
-    off >>>= 0;
+    off |= 0; // int32 (offsets >= 2 GiB are negative here; linear = base + off wraps the same)
   }
   c.eaSeg = c.segOvr >= 0 ? c.segOvr : seg;
   c.eaOff = off;
@@ -134,25 +135,23 @@ function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): nu
   count &= 0x1f;
   if (count === 0) return v;
   const m = bits === 32 ? M32 : (1 << bits) - 1;
-  const sign = bits === 32 ? 0x80000000 : 1 << (bits - 1);
-  if (bits === 32) v >>>= 0;
+  // All values stay int32 (sign = 1 << 31 for 32 bits): a uint32 in a variable would be boxed.
+  const sign = 1 << (bits - 1);
   let r: number, cf: number;
   switch (op) {
     case 0: { // ROL
       const n = count % bits;
       r = n === 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
-      if (bits === 32) r >>>= 0;
       cf = r & 1;
       c.setCFOF(cf, ((r & sign) !== 0) !== (cf !== 0));
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 1: { // ROR
       const n = count % bits;
       r = n === 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
-      if (bits === 32) r >>>= 0;
       cf = (r & sign) ? 1 : 0;
       c.setCFOF(cf, ((r & sign) !== 0) !== ((r & (sign >>> 1)) !== 0));
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 2: { // RCL
       const n = bits === 32 ? count : count % (bits + 1);
@@ -161,11 +160,10 @@ function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): nu
       for (let i = 0; i < n; i++) {
         const out = (r & sign) ? 1 : 0;
         r = ((r << 1) | cfv) & m;
-        if (bits === 32) r >>>= 0;
-        cfv = out;
+          cfv = out;
       }
       c.setCFOF(cfv, ((r & sign) !== 0) !== (cfv !== 0));
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 3: { // RCR
       const n = bits === 32 ? count : count % (bits + 1);
@@ -174,35 +172,32 @@ function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): nu
       for (let i = 0; i < n; i++) {
         const out = r & 1;
         r = ((r >>> 1) | (cfv ? sign : 0)) & m;
-        if (bits === 32) r >>>= 0;
-        cfv = out;
+          cfv = out;
       }
       c.setCFOF(cfv, ((r & sign) !== 0) !== ((r & (sign >>> 1)) !== 0));
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 4: case 6: { // SHL/SAL
       r = count >= 32 ? 0 : (v << count) & m;
       cf = count > bits ? 0 : ((v << (count - 1)) & sign) ? 1 : 0;
-      if (bits === 32) r >>>= 0;
       c.setResultFlags(r, m, cf, ((r & sign) !== 0) !== (cf !== 0));
       c.setAF((r & 0x10) !== 0);
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 5: { // SHR
       r = v >>> count;
       cf = (v >>> (count - 1)) & 1;
       c.setResultFlags(r, m, cf, (v & sign) !== 0 && count === 1);
       c.setAF(true);
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     default: { // SAR
       const sv = bits === 32 ? v | 0 : (v << (32 - bits)) >> (32 - bits);
       r = (sv >> Math.min(count, 31)) & m;
       cf = (sv >> Math.min(count - 1, 31)) & 1;
-      if (bits === 32) r >>>= 0;
       c.setResultFlags(r, m, cf, false);
       c.setAF(true);
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
   }
 }
@@ -398,8 +393,8 @@ function stringOp(c: Cpu, op: number, size: number): void {
   }
   const m = size === 1 ? 0xff : size === 2 ? 0xffff : M32;
   for (;;) {
-    const si = a32 ? regs[ESI] >>> 0 : regs[ESI] & 0xffff;
-    const di = a32 ? regs[EDI] >>> 0 : regs[EDI] & 0xffff;
+    const si = a32 ? regs[ESI] : regs[ESI] & 0xffff; // int32: see decodeModrm
+    const di = a32 ? regs[EDI] : regs[EDI] & 0xffff;
     let stopCond = false;
     switch (op) {
       case 0: { // MOVS

@@ -26,12 +26,12 @@ export function assemble(name: string): string {
 export interface QemuResult { output: string; exitCode: number | null }
 
 /** Run the image as QEMU's BIOS with the debug console on 0xE9 and isa-debug-exit on 0xF4. */
-export function runQemu(image: string, timeoutMs = 60_000): QemuResult {
+export function runQemu(image: string, timeoutMs = 60_000, extraArgs: string[] = []): QemuResult {
   const outFile = `${image}.${process.pid}.qemu.txt`;
   rmSync(outFile, { force: true });
   const r = spawnSync('qemu-system-i386', [
     '-M', 'pc', '-cpu', 'pentium2', '-m', '32', '-bios', image, '-nodefaults', '-display', 'none',
-    '-debugcon', `file:${outFile}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot',
+    '-debugcon', `file:${outFile}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', ...extraArgs,
   ], { encoding: 'utf8', timeout: timeoutMs });
   if (r.error) throw new Error(`qemu-system-i386 is required (apt-get install qemu-system-x86): ${r.error.message}`);
   const output = existsSync(outFile) ? readFileSync(outFile, 'latin1') : '';
@@ -39,8 +39,10 @@ export function runQemu(image: string, timeoutMs = 60_000): QemuResult {
   return { output, exitCode: r.status };
 }
 
-export function runOurs(image: string, budget = 200_000_000): BareRunResult {
+/** Run under our CPU; `preload` bytes are placed in RAM first (like QEMU's -device loader). */
+export function runOurs(image: string, budget = 200_000_000, preload?: { addr: number; data: Uint8Array }): BareRunResult {
   const m = new BareMachine(new Uint8Array(readFileSync(image)));
+  if (preload) m.mem.load(preload.addr, preload.data);
   return m.run(budget);
 }
 
