@@ -142,6 +142,8 @@ export class Cpu {
   a32 = false;
   segOvr = -1;
   rep = 0;
+  /** o32/a32/segOvr/rep must be reset before the next instruction (prefixes used or mode changed). */
+  prefixDirty = true;
   modrm = 0;
   eaOff = 0;
   eaSeg = DS;
@@ -435,6 +437,7 @@ export class Cpu {
     if (pg !== this.pagingOn) { this.pagingOn = pg; this.flushTlb(true); }
     this.code32 = (this.segAttr[CS] & ATTR_DB) !== 0;
     this.ss32 = (this.segAttr[SS] & ATTR_DB) !== 0;
+    this.prefixDirty = true;
     if (!this.protectedMode) this.cpl = 0;
     else if (this.flags & VM) this.cpl = 3;
     const user = this.cpl === 3;
@@ -462,7 +465,7 @@ export class Cpu {
     else if (!(attr & ATTR_RW)) chk |= 2;
     if (!this.protectedMode || (this.flags & VM)) chk = lim === 0xffffffff ? 0 : 3; // real mode: only limits
     this.segCheck[seg] = chk;
-    if (seg === CS || seg === SS) { this.code32 = (this.segAttr[CS] & ATTR_DB) !== 0; this.ss32 = (this.segAttr[SS] & ATTR_DB) !== 0; }
+    if (seg === CS || seg === SS) { this.code32 = (this.segAttr[CS] & ATTR_DB) !== 0; this.ss32 = (this.segAttr[SS] & ATTR_DB) !== 0; this.prefixDirty = true; }
   }
 
   /** Slow segment check for an access of `size` bytes at offset `off`. */
@@ -1531,6 +1534,7 @@ export class Cpu {
       } catch (e) {
         if (e !== CPU_FAULT) throw e;
         this.eip = this.instrStart;
+        this.prefixDirty = true;
         this.deliverException();
         n++;
         if (this.shutdown) { this.instructions += n; return 'triple-fault'; }
@@ -1562,6 +1566,7 @@ export class Cpu {
       } catch (e) {
         if (e !== CPU_FAULT) throw e;
         this.eip = this.instrStart;
+        this.prefixDirty = true;
         this.deliverException();
         n++;
         if (this.shutdown) { this.instructions += n; return 'triple-fault'; }
@@ -1614,6 +1619,7 @@ export class Cpu {
     } catch (e) {
       if (e !== CPU_FAULT) throw e;
       this.eip = this.instrStart;
+      this.prefixDirty = true;
       this.deliverException();
       return this.shutdown ? 'triple-fault' : null;
     }

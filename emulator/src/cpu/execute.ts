@@ -2145,28 +2145,35 @@ OPS[0xfe] = opFE;
 OPS[0xff] = opFF;
 
 export function executeOne(c: Cpu): void {
-  let o32 = c.code32;
-  c.o32 = o32; c.a32 = o32; c.segOvr = -1; c.rep = 0;
-  let op = c.fetch8();
-  if (PREFIX[op]) {
-    let n = 0;
-    do {
-      switch (op) {
-        case 0x26: c.segOvr = ES; break;
-        case 0x2e: c.segOvr = CS; break;
-        case 0x36: c.segOvr = SS; break;
-        case 0x3e: c.segOvr = DS; break;
-        case 0x64: c.segOvr = FS; break;
-        case 0x65: c.segOvr = GS; break;
-        case 0x66: o32 = c.o32 = !c.code32; break;
-        case 0x67: c.a32 = !c.code32; break;
-        case 0xf0: break; // LOCK: single CPU, nothing to do
-        default: c.rep = op; break;
-      }
-      if (++n >= 15) c.raiseGP(0);
-      op = c.fetch8();
-    } while (PREFIX[op]);
+  // Prefix state is reset only when the previous instruction used prefixes (or the mode
+  // changed): most instructions have none, and four stores per instruction add up.
+  if (c.prefixDirty) {
+    c.o32 = c.code32; c.a32 = c.code32; c.segOvr = -1; c.rep = 0; c.prefixDirty = false;
   }
+  const op = c.fetch8();
+  if (PREFIX[op]) { decodePrefixes(c, op); return; }
+  OPS[op](c, op);
+}
+
+function decodePrefixes(c: Cpu, op: number): void {
+  c.prefixDirty = true;
+  let n = 0;
+  do {
+    switch (op) {
+      case 0x26: c.segOvr = ES; break;
+      case 0x2e: c.segOvr = CS; break;
+      case 0x36: c.segOvr = SS; break;
+      case 0x3e: c.segOvr = DS; break;
+      case 0x64: c.segOvr = FS; break;
+      case 0x65: c.segOvr = GS; break;
+      case 0x66: c.o32 = !c.code32; break;
+      case 0x67: c.a32 = !c.code32; break;
+      case 0xf0: break; // LOCK: single CPU, nothing to do
+      default: c.rep = op; break;
+    }
+    if (++n >= 15) c.raiseGP(0);
+    op = c.fetch8();
+  } while (PREFIX[op]);
   OPS[op](c, op);
 }
 
