@@ -929,6 +929,36 @@ export class Cpu {
     return d;
   }
 
+  /** JMP/CALL straight to a code segment: privilege, presence and limit checks. */
+  private checkDirectCode(sel: number, lo: number, hi: number, off: number): void {
+    const attr = Cpu.descAttr(hi);
+    const dpl = (attr >> 5) & 3;
+    if (!(attr & ATTR_CODE)) this.raiseGP(sel);
+    if ((attr & ATTR_DC) ? dpl > this.cpl : (sel & 3) > this.cpl || dpl !== this.cpl) this.raiseGP(sel);
+    if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+    if (off > Cpu.descLimit(lo, hi)) this.raiseGP(0);
+  }
+
+  /** Target selector and offset of a call gate (286 or 386 format). */
+  private static gateTarget(lo: number, hi: number, type: number): [number, number] {
+    return [lo >>> 16, type === 0x0c ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff];
+  }
+
+  /** Push the caller's CS and return offset, all or nothing (ESP restored if a push faults). */
+  private pushReturn(wide: boolean, retEip: number): void {
+    const esp = this.regs[ESP];
+    try {
+      if (wide) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
+    } catch (e) { this.regs[ESP] = esp; throw e; }
+  }
+
+  /** Gate or TSS checks shared by JMP and CALL: DPL against CPL and RPL, then presence. */
+  private checkGateAccess(sel: number, attr: number): void {
+    const dpl = (attr >> 5) & 3;
+    if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
+    if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+  }
+
   /** Far JMP (EA, FF /5). */
   jmpFar(sel: number, off: number): void {
     if (!this.protectedMode || (this.flags & VM)) {
@@ -940,22 +970,16 @@ export class Cpu {
     if ((sel & ~3) === 0) this.raiseGP(0);
     const [lo, hi] = this.readDescriptor(sel)!;
     const attr = Cpu.descAttr(hi);
-    const dpl = (attr >> 5) & 3;
     if (attr & ATTR_S) {
-      if (!(attr & ATTR_CODE)) this.raiseGP(sel);
-      if (attr & ATTR_DC) { if (dpl > this.cpl) this.raiseGP(sel); } else if ((sel & 3) > this.cpl || dpl !== this.cpl) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
-      if (off > Cpu.descLimit(lo, hi)) this.raiseGP(0);
+      this.checkDirectCode(sel, lo, hi, off);
       this.loadCs(sel, lo, hi, this.cpl);
       this.eip = off;
       return;
     }
     const type = attr & 0x1f;
     if (type === 0x0c || type === 0x04) { // call gate: same privilege only for JMP
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
-      const tsel = lo >>> 16;
-      const toff = type === 0x0c ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
+      this.checkGateAccess(sel, attr);
+      const [tsel, toff] = Cpu.gateTarget(lo, hi, type);
       const [clo, chi] = this.checkCodeTarget(tsel);
       const cattr = Cpu.descAttr(chi);
       const cdpl = (cattr >> 5) & 3;
@@ -967,8 +991,7 @@ export class Cpu {
       return;
     }
     if (type === 0x09 || type === 0x01 || type === 0x05) {
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+      this.checkGateAccess(sel, attr);
       this.taskSwitch(type === 0x05 ? lo >>> 16 : sel, 'jmp', this.eip);
       return;
     }
@@ -979,10 +1002,7 @@ export class Cpu {
   callFar(sel: number, off: number, retEip: number): void {
     const o32 = this.o32;
     if (!this.protectedMode || (this.flags & VM)) {
-      // Push first so a stack fault leaves CS:IP untouched.
-      const esp = this.regs[ESP];
-      if (o32) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
-      void esp;
+      this.pushReturn(o32, retEip); // first, so a stack fault leaves CS:IP untouched
       this.setSegReal(CS, sel);
       this.eip = off;
       this.modeChanged();
@@ -991,27 +1011,18 @@ export class Cpu {
     if ((sel & ~3) === 0) this.raiseGP(0);
     const [lo, hi] = this.readDescriptor(sel)!;
     const attr = Cpu.descAttr(hi);
-    const dpl = (attr >> 5) & 3;
     if (attr & ATTR_S) {
-      if (!(attr & ATTR_CODE)) this.raiseGP(sel);
-      if (attr & ATTR_DC) { if (dpl > this.cpl) this.raiseGP(sel); } else if ((sel & 3) > this.cpl || dpl !== this.cpl) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
-      if (off > Cpu.descLimit(lo, hi)) this.raiseGP(0);
-      const esp = this.regs[ESP];
-      try {
-        if (o32) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
-      } catch (e) { this.regs[ESP] = esp; throw e; }
+      this.checkDirectCode(sel, lo, hi, off);
+      this.pushReturn(o32, retEip);
       this.loadCs(sel, lo, hi, this.cpl);
       this.eip = off;
       return;
     }
     const type = attr & 0x1f;
     if (type === 0x0c || type === 0x04) {
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+      this.checkGateAccess(sel, attr);
       const gate32 = type === 0x0c;
-      const tsel = lo >>> 16;
-      const toff = gate32 ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
+      const [tsel, toff] = Cpu.gateTarget(lo, hi, type);
       const paramCount = hi & 0x1f;
       const [clo, chi] = this.checkCodeTarget(tsel);
       const cattr = Cpu.descAttr(chi);
@@ -1045,17 +1056,13 @@ export class Cpu {
         this.eip = toff;
         return;
       }
-      const esp = this.regs[ESP];
-      try {
-        if (gate32) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
-      } catch (e) { this.regs[ESP] = esp; throw e; }
+      this.pushReturn(gate32, retEip);
       this.loadCs(tsel, clo, chi, this.cpl);
       this.eip = toff;
       return;
     }
     if (type === 0x09 || type === 0x01 || type === 0x05) {
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+      this.checkGateAccess(sel, attr);
       this.taskSwitch(type === 0x05 ? lo >>> 16 : sel, 'call', retEip);
       return;
     }

@@ -400,8 +400,7 @@ export function fpuExecute(c: Cpu, op: number, modrm: number): void {
       }
       if (op === 0xda) { // FCMOVcc / FUCOMPP
         if (modrm === 0xe9) { const a = f.read(0), b = f.read(1); if (a === null || b === null) return; compare(f, a, b, true); f.pop(); f.pop(); return; }
-        const cond = [c.getCF() !== 0, c.getZF(), c.getCF() !== 0 || c.getZF(), c.getPF()][reg & 3];
-        if (reg < 4 && cond) { const v = f.read(rm); if (v !== null) f.setSt(0, v); }
+        if (reg < 4 && fcmovCondition(c, reg)) { const v = f.read(rm); if (v !== null) f.setSt(0, v); }
         if (reg >= 4) c.raise(6);
         return;
       }
@@ -459,8 +458,7 @@ export function fpuExecute(c: Cpu, op: number, modrm: number): void {
         compareToEflags(c, f, a, b, reg === 5); return;
       }
       if (reg < 4) { // FCMOVNB/NE/NBE/NU
-        const cond = [c.getCF() !== 0, c.getZF(), c.getCF() !== 0 || c.getZF(), c.getPF()][reg];
-        if (!cond) { const v = f.read(rm); if (v !== null) f.setSt(0, v); }
+        if (!fcmovCondition(c, reg)) { const v = f.read(rm); if (v !== null) f.setSt(0, v); }
         return;
       }
       c.raise(6);
@@ -502,6 +500,16 @@ export function fpuExecute(c: Cpu, op: number, modrm: number): void {
       }
       if (reg === 0) { f.tags[(f.top + rm) & 7] = TAG_EMPTY; f.pop(); return; } // FFREEP
       c.raise(6);
+  }
+}
+
+/** FCMOVB/E/BE/U conditions (reg field 0-3; the DB forms negate them). */
+function fcmovCondition(c: Cpu, reg: number): boolean {
+  switch (reg & 3) {
+    case 0: return c.getCF() !== 0;
+    case 1: return c.getZF();
+    case 2: return c.getCF() !== 0 || c.getZF();
+    default: return c.getPF();
   }
 }
 
