@@ -76,8 +76,8 @@ export class FwCfg implements Device {
     });
     if (this.memory) {
       bus.register(PORT_DMA, 8, {
-        // Reading the DMA port gives the "QEMU CFG" signature, big-endian.
-        read32: (p) => (p === PORT_DMA ? 0x51454d55 : p === PORT_DMA + 4 ? 0x20434647 : 0),
+        // Reading the DMA port gives the bytes "QEMU CFG" in address order.
+        read32: (p) => (p === PORT_DMA ? 0x554d4551 : p === PORT_DMA + 4 ? 0x47464320 : 0),
         read8: (p) => 'QEMU CFG'.charCodeAt(p - PORT_DMA),
         write32: (p, v) => {
           if (p === PORT_DMA) this.dmaHigh = swap32(v);

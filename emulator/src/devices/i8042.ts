@@ -38,7 +38,8 @@ export interface I8042State {
 
 export class I8042 implements Device {
   readonly name = 'i8042';
-  private status = ST_UNLOCKED;
+  /** After reset the last write counts as a command (A2 set), as QEMU and real parts report. */
+  private status = ST_UNLOCKED | ST_CMD;
   private ccb = CCB_KBD_INT | CCB_AUX_INT;
   /** Output port: bit 0 = reset line (1 = running), bit 1 = A20. */
   private outputPort = 0x01;
@@ -247,7 +248,7 @@ export class I8042 implements Device {
 
   reset(): void {
     Object.assign(this, {
-      status: ST_UNLOCKED, ccb: CCB_KBD_INT | CCB_AUX_INT, outputPort: 0x01, pendingCommand: 0, out: 0, outIsAux: false,
+      status: ST_UNLOCKED | ST_CMD, ccb: CCB_KBD_INT | CCB_AUX_INT, outputPort: 0x01, pendingCommand: 0, out: 0, outIsAux: false,
       ctrlQueue: [], kbdQueue: [], auxQueue: [], kbdScanning: true, kbdPending: 0, scancodeSet: 2, breakPrefix: false, auxPending: 0, auxStreaming: false,
     });
     this.ram.fill(0);

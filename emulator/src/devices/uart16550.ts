@@ -31,7 +31,8 @@ export class Uart16550 implements Device {
   private divisor = 12; // 9600 baud
   private ier = 0;
   private lcr = 0;
-  private mcr = 0;
+  /** OUT2 starts set (QEMU's reset value), so the IRQ line is connected until a driver clears it. */
+  private mcr = MCR_OUT2;
   private lsr = LSR_THRE | LSR_TEMT;
   /** Modem status: CTS, DSR, DCD asserted (a cable with a terminal attached). */
   private msr = 0xb0;
@@ -216,7 +217,7 @@ export class Uart16550 implements Device {
   }
 
   reset(): void {
-    this.divisor = 12; this.ier = 0; this.lcr = 0; this.mcr = 0; this.lsr = LSR_THRE | LSR_TEMT;
+    this.divisor = 12; this.ier = 0; this.lcr = 0; this.mcr = MCR_OUT2; this.lsr = LSR_THRE | LSR_TEMT;
     this.msr = 0xb0; this.scr = 0; this.fcr = 0; this.rx = []; this.thrIpending = false;
     this.timeoutPending = false; this.timeout.disarm();
     this.updateIrq();

@@ -43,7 +43,7 @@ describe('devices: QEMU fw_cfg', () => {
     assert.deepEqual(readItem(bus, FW_CFG.ID, 4), [3, 0, 0, 0]);
     assert.deepEqual(readItem(bus, FW_CFG.RAM_SIZE, 8), [0, 0, 0, 8, 0, 0, 0, 0]);
     assert.deepEqual(readItem(bus, FW_CFG.NB_CPUS, 2), [1, 0]);
-    assert.equal(bus.read32(0x514), 0x51454d55, 'DMA port signature "QEMU CFG"');
+    assert.equal(bus.read32(0x514), 0x554d4551, 'DMA port signature "QEMU CFG" in address order');
   });
 
   it('file directory lists bootorder, etc/e820 and etc/boot-fail-wait with their sizes', () => {
