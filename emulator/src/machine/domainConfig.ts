@@ -140,6 +140,7 @@ export function parseDomainXml(text: string, options: DomainConfigOptions = {}):
     machine = attr(typeEl, 'machine') ?? 'pc';
     if (!/^(pc|pc-i440fx-.*|isapc)$/.test(machine)) warn(`machine '${machine}' is emulated as an i440FX PC`, typeEl);
   }
+  if (attr(os, 'firmware') === 'efi') error("<os firmware='efi'>: UEFI firmware is not available in the emulator; use BIOS (SeaBIOS) or a <kernel>", os);
   const kernelEl = child(os, 'kernel');
   const initrdEl = child(os, 'initrd');
   const cmdlineEl = child(os, 'cmdline');
@@ -283,6 +284,7 @@ export function parseDomainXml(text: string, options: DomainConfigOptions = {}):
     if (initrd && !exists(initrd)) error(`initrd not found: ${initrd}`, initrdEl);
     boot = { kind: 'kernel', kernel, initrd, cmdline: cmdlineEl?.text.trim() ?? '' };
     if (loaderEl) warn('<loader> is not used with <kernel>: the kernel is started directly (Linux boot protocol)', loaderEl);
+    for (const b of children(os, 'boot')) warn('<boot dev> has no effect with <kernel>: the kernel is started directly', b);
   } else {
     if (initrdEl) warn('<initrd> without <kernel> is ignored', initrdEl);
     if (cmdlineEl) warn('<cmdline> without <kernel> is ignored', cmdlineEl);

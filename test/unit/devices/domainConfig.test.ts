@@ -103,6 +103,10 @@ describe('machine: domain XML → MachineConfig', () => {
     ]);
     const uefi = parseDomainXml(domain('', "<type>hvm</type><loader type='pflash'>/OVMF.fd</loader>"), everything);
     assert.match(uefi.errors[0].message, /UEFI/);
+    const efi = parseDomainXml(domain('', '<type>hvm</type>').replace('<os>', "<os firmware='efi'>"), everything);
+    assert.match(efi.errors[0].message, /firmware='efi'.*UEFI/);
+    const kboot = parseDomainXml(domain('', "<type>hvm</type><kernel>/k</kernel><boot dev='hd'/>"), everything);
+    assert.match(kboot.warnings[0].message, /<boot dev> has no effect with <kernel>/);
     assert.match(parseDomainXml(domain('', '<type>xen</type><kernel>/k</kernel>'), everything).errors[0].message, /only 'hvm'/);
     const bad = parseDomainXml("<domain>\n  <name>x</name>\n  <memory>1</memory\n</domain>", everything);
     assert.equal(bad.config, undefined);

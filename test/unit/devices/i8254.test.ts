@@ -77,6 +77,18 @@ describe('devices: i8254 PIT', () => {
     assert.equal(bus.read8(0x40) | (bus.read8(0x40) << 8), 0x0999);
   });
 
+  it('mode 1 on channel 2 waits for a gate edge, then OUT goes low for the count', () => {
+    const { bus, clock } = setup();
+    bus.write8(0x43, 0xb2); // ch2, word, mode 1
+    bus.write8(0x42, 100); bus.write8(0x42, 0);
+    clock.advance(tickNs(500));
+    assert.equal(bus.read8(0x61) & 0x20, 0x20, 'not triggered: OUT high');
+    bus.write8(0x61, 0x01); // gate rising edge
+    assert.equal(bus.read8(0x61) & 0x20, 0, 'triggered: OUT low');
+    clock.advance(tickNs(100));
+    assert.equal(bus.read8(0x61) & 0x20, 0x20, 'terminal count: OUT high again');
+  });
+
   it('the refresh bit of port 0x61 toggles with virtual time', () => {
     const { bus, clock } = setup();
     const a = bus.read8(0x61) & 0x10;
