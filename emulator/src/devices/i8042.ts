@@ -30,6 +30,27 @@ const XLATE = (() => {
   return t;
 })();
 
+/** Set 1 make code → set 2 make code (the inverse of XLATE over make codes). */
+const SET1_TO_SET2 = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let c = 0x7f; c >= 1; c--) if (XLATE[c] < 0x80) t[XLATE[c]] = c;
+  t[0x41] = 0x83; // F7
+  return t;
+})();
+
+/** Converts set-1 bytes (what a PC keyboard delivers through translation) to set 2. */
+export function set1ToSet2(bytes: number[]): number[] {
+  const out: number[] = [];
+  for (const b of bytes) {
+    if (b === 0xe0 || b === 0xe1) { out.push(b); continue; }
+    const code = SET1_TO_SET2[b & 0x7f];
+    if (code < 0) continue; // no set-2 equivalent: drop
+    if (b & 0x80) out.push(0xf0);
+    out.push(code);
+  }
+  return out;
+}
+
 export interface I8042State {
   status: number; ccb: number; outputPort: number; pendingCommand: number; out: number; outIsAux: boolean;
   ctrlQueue: number[]; kbdQueue: number[]; auxQueue: number[]; kbdScanning: boolean; kbdPending: number; scancodeSet: number;
@@ -76,6 +97,11 @@ export class I8042 implements Device {
   sendScancodes(bytes: number[]): void {
     if (!this.kbdScanning) return;
     for (const b of bytes) this.queueKbd(b);
+  }
+
+  /** Host key event as set-1 bytes (the debug views' screen panel sends these). */
+  sendSet1Scancodes(bytes: number[]): void {
+    this.sendScancodes(set1ToSet2(bytes));
   }
 
   private queueKbd(byte: number): void {

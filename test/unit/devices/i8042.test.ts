@@ -50,6 +50,19 @@ describe('devices: i8042 + PS/2 keyboard, port 0x92', () => {
     assert.deepEqual([bus.read8(0x60), bus.read8(0x60), bus.read8(0x60)], [0x1c, 0xf0, 0x1c]);
   });
 
+  it('set-1 input from the screen panel comes back unchanged through translation, as set 2 without it', () => {
+    const { bus, kbc } = setup();
+    cmd(bus, 0x60, 0x61);
+    const keys = [0x1e, 0x9e, 0x1c, 0x9c, 0xe0, 0x48, 0xe0, 0xc8, 0x01, 0x81, 0x41, 0xc1];
+    kbc.sendSet1Scancodes(keys);
+    const got: number[] = [];
+    while (bus.read8(0x64) & 1) got.push(bus.read8(0x60));
+    assert.deepEqual(got, keys);
+    cmd(bus, 0x60, 0x01);
+    kbc.sendSet1Scancodes([0x1e, 0x9e]);
+    assert.deepEqual([bus.read8(0x60), bus.read8(0x60), bus.read8(0x60)], [0x1c, 0xf0, 0x1c]);
+  });
+
   it('A20 through the output port (0xD1, 0xDD/0xDF) and port 0x92; resets via 0xFE and 0x92 bit 0', () => {
     const { bus, a20, resets } = setup();
     cmd(bus, 0xd1, 0x03);
