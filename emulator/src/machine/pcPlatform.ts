@@ -4,6 +4,7 @@
 // copy-on-write overlay), VGA, and QEMU's debug ports — and prepares the boot: firmware tables
 // for SeaBIOS, or a Linux kernel loaded with the boot protocol. The machine loop (CPU, memory
 // map, worker) connects to what this returns; nothing here reads the CPU.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { BlockDevice } from '../block/blockDevice';
 import { openImage } from '../block/open';
@@ -40,8 +41,11 @@ export interface PlatformOptions {
   startTimeMs: number;
   /** Opens a disk image read-only (default: the block layer's openImage, raw and qcow2). */
   openDisk?: (disk: DiskConfig) => Promise<{ device: BlockDevice; close(): Promise<void> }>;
-  /** VGA option ROM handed to SeaBIOS through fw_cfg "vgaroms/" (undefined: none). */
-  vgaBiosPath?: string;
+  /**
+   * VGA option ROM SeaBIOS runs from fw_cfg "vgaroms/" when the guest has a screen. Default:
+   * DEFAULT_VGA_BIOS when installed; null: none (SeaBIOS then prints on serial only).
+   */
+  vgaBiosPath?: string | null;
 }
 
 export interface PcPlatform {
@@ -174,7 +178,8 @@ export async function createPcPlatform(opts: PlatformOptions): Promise<PcPlatfor
     if (config.boot.kind === 'firmware') {
       firmware = new Uint8Array(await readFile(config.boot.loader));
       if (firmware.length % 65536 !== 0 || firmware.length > 16 << 20) throw new Error(`${config.boot.loader}: a BIOS image must be a multiple of 64 KiB (got ${firmware.length} bytes)`);
-      if (vga && opts.vgaBiosPath) fwCfg.addFile(`vgaroms/${opts.vgaBiosPath.split('/').pop()}`, new Uint8Array(await readFile(opts.vgaBiosPath)));
+      const vgaBios = opts.vgaBiosPath === undefined ? (existsSync(DEFAULT_VGA_BIOS) ? DEFAULT_VGA_BIOS : null) : opts.vgaBiosPath;
+      if (vga && vgaBios) fwCfg.addFile(`vgaroms/${vgaBios.split('/').pop()}`, new Uint8Array(await readFile(vgaBios)));
     } else {
       const kernel = new Uint8Array(await readFile(config.boot.kernel));
       const initrd = config.boot.initrd ? new Uint8Array(await readFile(config.boot.initrd)) : undefined;

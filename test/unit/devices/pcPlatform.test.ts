@@ -38,6 +38,8 @@ describe('machine: PC platform assembly (devices wired from a domain XML, no CPU
       bus.write32(0xcf8, 0x80000000 | (1 << 11) | (1 << 8));
       assert.equal(bus.read32(0xcfc), 0x70108086);
       assert.equal(p.firmware!.length, 128 * 1024, 'Debian SeaBIOS bios.bin');
+      const vgaRom = p.fwCfg.file('vgaroms/vgabios-isavga.bin')!;
+      assert.deepEqual([vgaRom[0], vgaRom[1]], [0x55, 0xaa], 'the VGA option ROM SeaBIOS will run');
       // ATA READ SECTORS, LBA 1, through the qcow2 driver and the overlay.
       bus.write8(0x1f2, 1); bus.write8(0x1f3, 1); bus.write8(0x1f4, 0); bus.write8(0x1f5, 0); bus.write8(0x1f6, 0xe0);
       bus.write8(0x1f7, 0x20);
