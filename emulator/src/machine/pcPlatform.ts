@@ -207,7 +207,7 @@ export async function createPcPlatform(opts: PlatformOptions): Promise<PcPlatfor
     },
     reset() {
       for (const d of devices) d.reset?.();
-      a20.set(false);
+      a20.reset();
     },
     async close() {
       for (const o of opened) await o.close().catch(() => {});
