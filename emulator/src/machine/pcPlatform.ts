@@ -4,6 +4,17 @@
 // copy-on-write overlay), VGA, and QEMU's debug ports — and prepares the boot: firmware tables
 // for SeaBIOS, or a Linux kernel loaded with the boot protocol. The machine loop (CPU, memory
 // map, worker) connects to what this returns; nothing here reads the CPU.
+//
+// How the machine loop is meant to drive it (deterministic: I/O completes at batch ends):
+//   const p = await createPcPlatform({ config, memory, startTimeMs });
+//   cpu.io = p.bus; cpu.intr = p.pic;                    // IN/OUT; hasInterrupt()/acknowledge()
+//   memory maps: RAM, p.vga (readMem/writeMem at 0xA0000-0xBFFFF), p.firmware at 0xE0000 and
+//   4 GiB - size, p.pci.onPamChange (shadow RAM), p.a20.onChange (wrap at 1 MiB)
+//   boot: p.linux?.entry (32-bit protected-mode state) or the reset vector with p.firmware
+//   loop: n = p.clock.instructionsUntilNextEvent(BATCH); run n; p.clock.advance(executed);
+//         p.clock.runDueTimers(); if (p.pendingIo.busy) await p.pendingIo.settle();
+//         on HLT with IF=1: if (!p.clock.skipToNextEvent()) wait for host input
+//   p.onReset = ... (i8042 0xFE, port 0x92, 0xCF9); p.serial[0].onTransmit = ...
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { BlockDevice } from '../block/blockDevice';
