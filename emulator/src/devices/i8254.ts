@@ -94,20 +94,30 @@ class PitChannel implements ChannelState {
         if (d >= c) return undefined;
         next = c;
         break;
+      case 2: case 3:
+        if (c <= 1) return undefined; // OUT never changes: no events to schedule
+        return this.periodicTransition(d, c);
+      default:
+        if (d < c) next = c; else if (d === c) next = c + 1; else return undefined;
+        break;
+    }
+    return this.loadTime + nsForTicks(next);
+  }
+
+  private periodicTransition(d: number, c: number): number {
+    let next: number;
+    switch (this.mode) {
       case 2: {
         const base = d - (d % c);
         next = d % c < c - 1 ? base + c - 1 : base + c;
         break;
       }
-      case 3: {
+      default: {
         const base = d - (d % c);
         const high = (c + 1) >> 1;
         next = d % c < high ? base + high : base + c;
         break;
       }
-      default:
-        if (d < c) next = c; else if (d === c) next = c + 1; else return undefined;
-        break;
     }
     return this.loadTime + nsForTicks(next);
   }
