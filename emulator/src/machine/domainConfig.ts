@@ -321,3 +321,60 @@ export function parseDomainXml(text: string, options: DomainConfigOptions = {}):
 function mib(bytes: number): number {
   return Math.round((bytes / 1024 / 1024) * 100) / 100;
 }
+
+/** Command-line / launch-configuration overrides (`virt-studio boot --kernel K ...`, F5 settings). */
+export interface BootOverrides {
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
+  /** Hard disk images (raw or qcow2, detected by extension); the first is the boot disk. */
+  disks?: string[];
+  cdrom?: string;
+  memoryMiB?: number;
+}
+
+/**
+ * Applies overrides to a domain's configuration, or builds one from scratch when there is no
+ * domain XML: 128 MiB, COM1, the given kernel or disks. Paths resolve against `baseDir`.
+ */
+export function applyBootOverrides(base: MachineConfig | undefined, o: BootOverrides, options: DomainConfigOptions = {}): DomainConfigResult {
+  const warnings: ConfigMessage[] = [];
+  const errors: ConfigMessage[] = [];
+  const exists = options.fileExists ?? existsSync;
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(options.baseDir ?? '.', p));
+  const need = (p: string, what: string) => { if (!exists(p)) errors.push({ message: `${what} not found: ${p}` }); return p; };
+  const config: MachineConfig = base ? { ...base, disks: [...base.disks], serials: [...base.serials] } : {
+    name: 'guest', memoryBytes: 128 << 20, vcpus: 1, arch: 'i686', machine: 'pc',
+    boot: { kind: 'firmware', loader: DEFAULT_LOADER, order: ['hd'], menu: false },
+    disks: [], serials: [{ port: 0, type: 'stdio' }], screen: undefined, keyboard: true,
+  };
+  if (o.memoryMiB !== undefined) {
+    const limit = options.memoryLimitMiB ?? 1024;
+    if (!(o.memoryMiB >= 2) || !Number.isInteger(o.memoryMiB)) errors.push({ message: `memory must be a whole number of MiB, at least 2 (got ${o.memoryMiB})` });
+    else if (o.memoryMiB > limit) errors.push({ message: `memory ${o.memoryMiB} MiB is over the emulator's limit of ${limit} MiB` });
+    else config.memoryBytes = o.memoryMiB * 1024 * 1024;
+  }
+  if (o.disks || o.cdrom !== undefined) {
+    const disks: DiskConfig[] = (o.disks ?? []).map((d, i) => ({
+      device: 'disk' as const, source: need(path(d), 'disk image'), format: /\.qcow2$/i.test(d) ? 'qcow2' as const : 'raw' as const,
+      ideIndex: i === 0 ? 0 : i === 1 ? 1 : 3, target: ['hda', 'hdb', 'hdd'][i] ?? '', readonly: false,
+    }));
+    if (disks.length > 3) errors.push({ message: 'at most three disks (the fourth IDE position holds the CD-ROM)' });
+    const keep = o.disks ? [] : config.disks.filter((d) => d.device === 'disk');
+    config.disks = [...keep, ...disks.slice(0, 3)];
+    if (o.cdrom !== undefined) config.disks.push({ device: 'cdrom', source: need(path(o.cdrom), 'CD-ROM image'), format: 'raw', ideIndex: 2, target: 'hdc', readonly: true });
+    else config.disks.push(...(base?.disks.filter((d) => d.device === 'cdrom') ?? []));
+    config.disks.sort((a, b) => a.ideIndex - b.ideIndex);
+  }
+  if (o.kernel) {
+    config.boot = { kind: 'kernel', kernel: need(path(o.kernel), 'kernel'), initrd: o.initrd ? need(path(o.initrd), 'initrd') : undefined, cmdline: o.cmdline ?? 'console=ttyS0' };
+  } else if (config.boot.kind === 'kernel') {
+    config.boot = { ...config.boot, initrd: o.initrd ? need(path(o.initrd), 'initrd') : config.boot.initrd, cmdline: o.cmdline ?? config.boot.cmdline };
+  } else {
+    if (o.initrd || o.cmdline) warnings.push({ message: '--initrd/--append need --kernel (or a <kernel> in the domain); ignored' });
+    if (o.cdrom !== undefined && !o.disks?.length) config.boot = { ...config.boot, order: ['cdrom', 'hd'] };
+    if (!exists(config.boot.loader)) errors.push({ message: `SeaBIOS is not installed (${config.boot.loader} is missing): install the 'seabios' package or boot a --kernel directly` });
+    if (config.disks.length === 0) errors.push({ message: 'nothing to boot: give a --kernel, a --disk or a --cdrom' });
+  }
+  return errors.length ? { warnings, errors } : { config, warnings, errors };
+}

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_LOADER, parseDomainXml, type DomainConfigOptions } from '../../../emulator/src/machine/domainConfig';
+import { applyBootOverrides, DEFAULT_LOADER, parseDomainXml, type DomainConfigOptions } from '../../../emulator/src/machine/domainConfig';
 
 const ROOT = resolve(__dirname, '../../..');
 const EXAMPLES = join(ROOT, 'examples');
@@ -114,5 +114,31 @@ describe('machine: domain XML → MachineConfig', () => {
     const mismatch = parseDomainXml('<domain><name>x</nam></domain>', everything);
     assert.match(mismatch.errors[0].message, /<\/nam> does not match <name>/);
     assert.match(parseDomainXml('<network/>', everything).errors[0].message, /expected a <domain>/);
+  });
+});
+
+describe('machine: boot overrides (CLI flags, launch settings)', () => {
+  it('builds a kernel machine from flags alone, and a firmware machine from --disk/--cdrom', () => {
+    const k = applyBootOverrides(undefined, { kernel: 'vmlinuz', initrd: 'initrd.gz', memoryMiB: 256 }, { baseDir: '/x', fileExists: () => true });
+    assert.deepEqual(k.errors, []);
+    assert.deepEqual(k.config!.boot, { kind: 'kernel', kernel: '/x/vmlinuz', initrd: '/x/initrd.gz', cmdline: 'console=ttyS0' });
+    assert.equal(k.config!.memoryBytes, 256 << 20);
+    assert.deepEqual(k.config!.serials, [{ port: 0, type: 'stdio' }]);
+    const f = applyBootOverrides(undefined, { disks: ['/a.qcow2'], cdrom: '/b.iso' }, { fileExists: () => true });
+    assert.deepEqual(f.config!.disks.map((d) => [d.device, d.ideIndex, d.format]), [['disk', 0, 'qcow2'], ['cdrom', 2, 'raw']]);
+    assert.deepEqual(f.config!.boot, { kind: 'firmware', loader: DEFAULT_LOADER, order: ['hd'], menu: false });
+    const cd = applyBootOverrides(undefined, { cdrom: '/b.iso' }, { fileExists: () => true });
+    assert.deepEqual(cd.config!.boot.kind === 'firmware' && cd.config!.boot.order, ['cdrom', 'hd']);
+  });
+
+  it('overrides a domain\'s kernel command line and memory; rejects bad values clearly', () => {
+    const base = parseDomainXml(readFileSync(join(EXAMPLES, 'linux.xml'), 'utf8'), everything).config!;
+    const r = applyBootOverrides(base, { cmdline: 'console=ttyS0 init=/bin/sh', memoryMiB: 64 }, everything);
+    assert.equal(r.config!.boot.kind === 'kernel' && r.config!.boot.cmdline, 'console=ttyS0 init=/bin/sh');
+    assert.equal(r.config!.boot.kind === 'kernel' && r.config!.boot.initrd, join(EXAMPLES, 'images/initramfs.cpio.gz'));
+    assert.equal(base.memoryBytes, 128 << 20, 'the base config is not modified');
+    assert.match(applyBootOverrides(base, { memoryMiB: 4096 }, everything).errors[0].message, /over the emulator's limit/);
+    assert.match(applyBootOverrides(undefined, {}, everything).errors[0].message, /nothing to boot/);
+    assert.match(applyBootOverrides(undefined, { kernel: '/nope' }, { fileExists: () => false }).errors[0].message, /kernel not found: \/nope/);
   });
 });
