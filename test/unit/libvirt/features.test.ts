@@ -139,6 +139,8 @@ describe('libvirt hover, outline, folding, quick fixes', () => {
     assert.match(text, /<target>/);
     const mem = at(DOMAIN.replace('<memory', '<mem|ory').replace('INSERT', ''));
     assert.match(JSON.stringify((await service().hover!(mem.doc, mem.pos))?.contents), /1 GiB/);
+    const value = at(DOMAIN.replace('>hvm<', '>h|vm<').replace('INSERT', ''));
+    assert.match(JSON.stringify((await service().hover!(value.doc, value.pos))?.contents), /Allowed: 'hvm'/);
     const attr = at(DOMAIN.replace("bus='virtio'", "b|us='virtio'").replace('INSERT', ''));
     assert.match(JSON.stringify((await service().hover!(attr.doc, attr.pos))?.contents), /'virtio'/);
   });
@@ -169,6 +171,14 @@ describe('libvirt hover, outline, folding, quick fixes', () => {
     const insert = svc.codeActions!(bad, missing.range, [missing]).find((a) => a.title === 'Insert <name>')!;
     const fixed = applyEdits(bad, insert.edit!.changes![bad.uri]);
     assert.match(fixed, /<domain type='kvm'>\n  <name><\/name>/);
+    // An unknown element: rename to the closest allowed name (both tags), or remove it.
+    const typo = TextDocument.create('file:///tmp/typo.xml', 'libvirt-xml', 1, DOMAIN.replace('INSERT', '<memballon model="virtio"></memballon>'));
+    const unknown = (await svc.validate(typo)).find((d) => d.code === 'rng-unknown-element')!;
+    const actions = svc.codeActions!(typo, unknown.range, [unknown]);
+    const rename = actions.find((a) => a.title === "Change 'memballon' to 'memballoon'")!;
+    assert.match(applyEdits(typo, rename.edit!.changes![typo.uri]), /<memballoon model="virtio"><\/memballoon>/);
+    const removed = applyEdits(typo, actions.find((a) => a.title === 'Remove <memballon>')!.edit!.changes![typo.uri]);
+    assert.equal(removed, DOMAIN.replace('    INSERT\n', ''));
   });
 
   it('reports the schema folder and version in use, in the documented order', async () => {
