@@ -26,7 +26,7 @@ connection.onInitialize((params: InitializeParams) => {
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
-      completionItemProvider: { triggerCharacters: ['<', ' ', '"', "'", '=', '/', '.'] },
+      completionProvider: { triggerCharacters: ['<', ' ', '"', "'", '=', '/', '.'] },
       hoverProvider: true,
       documentSymbolProvider: true,
       foldingRangeProvider: true,
