@@ -1,6 +1,8 @@
 // Bundles every entry point with esbuild. `--watch` rebuilds on change, `--production` minifies.
 import * as esbuild from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -28,6 +30,11 @@ const contexts = await Promise.all(entries.map((e) => esbuild.context({
   logLevel: 'warning',
   banner: e.banner ? { js: e.banner } : undefined,
 })));
+
+// iced-x86 loads its WebAssembly from next to its own script, which after bundling is dist/.
+const require = createRequire(import.meta.url);
+mkdirSync('dist', { recursive: true });
+copyFileSync(join(dirname(require.resolve('iced-x86')), 'iced_x86_bg.wasm'), 'dist/iced_x86_bg.wasm');
 
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

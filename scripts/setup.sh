@@ -23,3 +23,6 @@ else
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund || exit 1; else npm install --no-audit --no-fund || exit 1; fi
+
+# Node 24 + code-server for the tests inside a real VS Code and npm start (cached outside node_modules).
+node scripts/vscode-tools.mjs || exit 1

@@ -1,3 +1,7 @@
-// Standalone debug adapter (DAP over stdio): owned by the debugger issue.
-process.stderr.write('virt debug adapter: not available in this build yet\n');
-process.exit(1);
+// Standalone debug adapter: DAP over stdio, for VS Code's executable adapter and other DAP clients.
+import { join } from 'node:path';
+import { VirtDebugSession } from './session';
+
+const session = new VirtDebugSession(join(__dirname, 'worker.js'));
+process.on('SIGTERM', () => session.shutdown());
+session.start(process.stdin, process.stdout);

@@ -4,14 +4,14 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { type BlockDevice, ImageError } from './blockDevice';
 
 export class FileDevice implements BlockDevice {
-  private constructor(private readonly handle: FileHandle, readonly size: number, readonly path: string) {}
+  private constructor(private readonly handle: FileHandle, readonly size: number, readonly path: string, readonly allocatedBytes: number) {}
 
   static async open(path: string): Promise<FileDevice> {
     const handle = await open(path, 'r');
     try {
       const st = await handle.stat();
       if (st.isDirectory()) throw new ImageError(`${path} is a directory, not a disk image`);
-      return new FileDevice(handle, st.size, path);
+      return new FileDevice(handle, st.size, path, st.blocks * 512);
     } catch (err) {
       await handle.close();
       throw err;
@@ -19,17 +19,22 @@ export class FileDevice implements BlockDevice {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
+    const buf = new Uint8Array(length);
+    await this.readInto(buf, 0, length, offset);
+    return buf;
+  }
+
+  /** Reads `length` bytes at file `offset` into `target` at `targetOffset`, without an extra copy. */
+  async readInto(target: Uint8Array, targetOffset: number, length: number, offset: number): Promise<void> {
+    if (!(offset >= 0 && length >= 0 && offset + length <= this.size)) {
       throw new ImageError(`read of ${length} bytes at ${offset} is outside ${this.path} (${this.size} bytes)`);
     }
-    const buf = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      const { bytesRead } = await this.handle.read(target, targetOffset + done, length - done, offset + done);
       if (bytesRead === 0) throw new ImageError(`${this.path} shrank while being read`, 'file', offset + done);
       done += bytesRead;
     }
-    return buf;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,60 @@
+// Helpers shared by the suites that run inside the extension host.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = process.env.VIRT_STUDIO_TEST_EXTENSION_ID ?? 'virt-studio.virt-studio';
+
+/** The workspace folder the run opened (a copy of examples/ plus test/vscode/fixtures/). */
+export function workspaceFile(...parts: string[]): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test run opens a workspace folder');
+  return vscode.Uri.file(path.join(folder.uri.fsPath, ...parts));
+}
+
+export function extension(): vscode.Extension<unknown> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is installed`);
+  return ext;
+}
+
+export async function open(uri: vscode.Uri): Promise<vscode.TextDocument> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return doc;
+}
+
+/** Polls until `probe` returns a truthy value; fails with `what` after `ms`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Resolves with the first value `event` fires that matches, or fails after `ms`. */
+export function nextEvent<T>(what: string, event: vscode.Event<T>, match: (value: T) => boolean, ms = 30_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)); }, ms);
+    const sub = event((value) => {
+      if (!match(value)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(value);
+    });
+  });
+}
+
+/** The document's language once the extension has had its say (it moves libvirt XML off `xml`). */
+export async function languageOf(uri: vscode.Uri, expected: string, ms = 15_000): Promise<string> {
+  const current = () => vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.languageId;
+  try {
+    await waitFor(`${path.basename(uri.fsPath)} to get language ${expected}`, () => current() === expected, ms);
+  } catch {
+    // fall through: the caller's assertion shows what it got instead
+  }
+  return current() ?? '(not open)';
+}
