@@ -1,8 +1,9 @@
 // `virt-studio image volumes|ls|cat`: what is inside disk images — partitions, LVM logical volumes,
 // filesystems — read-only, without mounting anything.
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import type { BlockDevice } from '../../../emulator/src/block/blockDevice';
-import { FileDevice } from '../../../emulator/src/block/fileDevice';
+import { openImage } from '../../../emulator/src/block/open';
 import { openFileSystem } from '../../../emulator/src/fs/openFileSystem';
 import type { ListedEntry, VolumeFileSystem } from '../../../emulator/src/fs/volumeFs';
 import { discoverVolumes, type Volume } from '../../../emulator/src/volumes/discover';
@@ -38,21 +39,29 @@ class ContentError extends Error {
   readonly exitCode = 1;
 }
 
-async function openImages(paths: string[]): Promise<{ device: BlockDevice; path: string }[]> {
-  const out: { device: BlockDevice; path: string }[] = [];
+interface OpenImage { device: BlockDevice; path: string; close(): Promise<void> }
+
+/** Opens each image by content (raw, qcow2 with its backing chain, vmdk, vhdx, vdi, vpc). */
+async function openImages(paths: string[]): Promise<OpenImage[]> {
+  const out: OpenImage[] = [];
   for (const path of paths) {
+    if (!existsSync(path)) {
+      await Promise.all(out.map((o) => o.close()));
+      throw new UsageError(`cannot open ${path}: no such file`);
+    }
     try {
-      out.push({ device: await FileDevice.open(path), path });
+      const img = await openImage(path);
+      out.push({ device: img.device, path, close: () => img.close() });
     } catch (err) {
-      await Promise.all(out.map((o) => o.device.close()));
-      const e = err as NodeJS.ErrnoException;
-      throw new UsageError(`cannot open ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+      await Promise.all(out.map((o) => o.close()));
+      if ((err as Error).name === 'ImageError') throw new ContentError(`${path}: ${(err as Error).message}`);
+      throw new UsageError(`cannot open ${path}: ${(err as Error).message}`);
     }
   }
   return out;
 }
 
-async function withImages<T>(paths: string[], fn: (images: { device: BlockDevice; path: string }[]) => Promise<T>): Promise<T> {
+async function withImages<T>(paths: string[], fn: (images: OpenImage[]) => Promise<T>): Promise<T> {
   const images = await openImages(paths);
   try {
     return await fn(images);
@@ -62,7 +71,7 @@ async function withImages<T>(paths: string[], fn: (images: { device: BlockDevice
     if (e.name === 'ImageError' || e.name === 'FsError') throw new ContentError(e.message);
     throw err;
   } finally {
-    await Promise.all(images.map((i) => i.device.close()));
+    await Promise.all(images.map((i) => i.close()));
   }
 }
 

@@ -68,6 +68,21 @@ describe('imgfs: virt-studio image volumes/ls/cat', function () {
     assert.ok(fat.stdout.equals(readFileSync(join(parts, 'small', 'data.bin'))));
   });
 
+  it('reads through qcow2 images (qemu-img convert) exactly as through raw ones', () => {
+    const q = [1, 2].map((i) => {
+      const out = join(lvm, `pv${i}.qcow2`);
+      if (!existsSync(out)) tool('qemu-img', ['convert', '-O', 'qcow2', '-c', join(lvm, `pv${i}.img`), out]);
+      return out;
+    });
+    const raw = JSON.parse(runCli(['image', 'volumes', '--json', join(lvm, 'pv1.img'), join(lvm, 'pv2.img')]).stdout);
+    const viaQcow2 = runCli(['image', 'volumes', '--json', ...q]);
+    assert.equal(viaQcow2.status, 0, viaQcow2.stderr);
+    assert.deepEqual(JSON.parse(viaQcow2.stdout), raw);
+    const data = catBytes([...q, 'vgt/thin:/data.bin']);
+    assert.equal(data.status, 0, data.stderr);
+    assert.ok(data.stdout.equals(readFileSync(join(lvm, 'small', 'data.bin'))));
+  });
+
   it('fails with one clear line for bad volumes, paths and unsupported filesystems', () => {
     const cases: [string[], number, RegExp][] = [
       [['ls', join(parts, 'gpt.img'), 'p4:/'], 1, /^virt-studio: p4: unsupported filesystem \(xfs\)\n$/],
