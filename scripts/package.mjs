@@ -1,4 +1,4 @@
-// Makes the installable extension: a production build, libvirt's RelaxNG schemas bundled (so
+// Makes the installable extension: a clean production build, libvirt's RelaxNG schemas bundled (so
 // validation works on machines without libvirt installed), then `vsce package` → virt-studio-VERSION.vsix.
 //
 //   node scripts/package.mjs [--out FILE.vsix]
@@ -50,10 +50,9 @@ const out = outPath();
 copySchemas();
 // A clean dist/: no source maps or stale bundles from development builds end up in the package.
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-run('node', ['scripts/build.mjs', '--production']);
-// vsce runs the manifest's vscode:prepublish (the same production build) itself; everything the
-// extension needs is bundled into dist/, so no node_modules go in (--no-dependencies). There is no
-// public repository yet, which vsce would otherwise ask about on a terminal.
+// vsce runs the manifest's vscode:prepublish (build.mjs --production) before packing; everything
+// the extension needs is bundled into dist/, so no node_modules go in (--no-dependencies). There is
+// no public repository yet, which vsce would otherwise ask about on a terminal.
 run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
 const size = statSync(out).size;
 console.log(`package: ${(size / 1024).toFixed(0)} KiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -52,11 +52,12 @@ overall.unref();
 
 function step(label, cmd, args, options = {}) {
   const t = Date.now();
-  const r = spawnSync(cmd, args, { cwd: root, stdio: verbose ? 'inherit' : 'pipe', encoding: 'utf8', ...options });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'pipe', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   if (r.error || r.status !== 0) {
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
     finish(0, 1, `${label} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})${out ? `:\n${out}` : ''}`);
   }
+  if (verbose && out) console.log(out);
   say(`${label}: ${seconds(t)}`);
   return r.stdout ?? '';
 }
@@ -84,6 +85,7 @@ const resultsFile = join(state, 'results.json');
 const logFile = join(state, 'tests.log');
 mkdirSync(extensionsDir, { recursive: true });
 mkdirSync(workspace, { recursive: true });
+mkdirSync(join(state, 'tmp'));
 for (const f of ['domain.xml', 'lvm.conf']) cpSync(join(root, 'examples', f), join(workspace, f));
 cpSync(join(root, 'test', 'vscode', 'fixtures'), workspace, { recursive: true });
 writeFileSync(logFile, '');
@@ -155,12 +157,16 @@ writeFileSync(runFile, JSON.stringify({
   },
 }, null, 2));
 
-const netns = process.getuid?.() === 0 ? ['--net'] : ['--map-root-user', '--net'];
+// A network namespace with only loopback, and a PID namespace so that everything started inside
+// (code-server, its extension host, language server, Chromium) ends with the run, however it ends.
+const netns = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--net', '--pid', '--fork', '--kill-child', '--mount-proc'];
 const runStarted = Date.now();
 say(`running the tests in code-server + Chromium (loopback-only network namespace, limit ${runTimeoutSec} s)`);
 const child = spawn('unshare', [...netns, '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh',
   process.execPath, join(root, 'test', 'vscode', 'host', 'run-tests.mjs'), runFile], {
   cwd: root, stdio: ['ignore', 'inherit', 'inherit'], detached: true,
+  // The shim's own temporary folders land in the state folder too, so they go with it.
+  env: { ...process.env, TMPDIR: join(state, 'tmp') },
 });
 let timedOut = false;
 const runTimer = setTimeout(() => {

@@ -8,8 +8,8 @@
 // Environment: VIRT_STUDIO_TOOLS_DIR overrides the cache root (default ~/.cache/virt-studio/vscode-tools).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { availableParallelism, homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const NODE_VERSION = '24.21.0';
@@ -145,7 +145,8 @@ async function installCodeServer(paths) {
   mkdirSync(staging, { recursive: true });
   writeFileSync(join(staging, 'package.json'), JSON.stringify({ name: 'virt-studio-vscode-host', private: true }, null, 2));
   log(`installing code-server@${CODE_SERVER_VERSION} with Node ${NODE_VERSION} (takes a few minutes the first time)…`);
-  const env = toolEnv(paths);
+  // node-gyp compiles code-server's native modules (most of the install time) with make -j JOBS.
+  const env = { ...toolEnv(paths), JOBS: String(availableParallelism()) };
   // Runs npm's own CLI on Node 24 so install scripts see the Node that will run code-server.
   await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', `code-server@${CODE_SERVER_VERSION}`], { cwd: staging, env });
   const entry = join(staging, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
@@ -195,5 +196,3 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(1);
   }
 }
-// Keep dirname imported for scripts that import this module and want the repo root.
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

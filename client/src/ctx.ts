@@ -4,9 +4,13 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { ServerStatusNotification, SettingsChangedNotification } from '../../server/src/protocol';
 import { readConfig, serverSettings } from './config';
+import type { DiskImageExplorer } from './images/explorer';
+import type { ImageLibrary } from './images/imageLibrary';
 
 export class Ctx {
   client: LanguageClient | undefined;
+  /** The disk-image explorer's model (set during activation). */
+  images: { explorer: DiskImageExplorer; library: ImageLibrary } | undefined;
   readonly output: vscode.LogOutputChannel;
   readonly status: vscode.StatusBarItem;
 

@@ -9,9 +9,10 @@ import { openImage } from '../../../emulator/src/block/open';
 import type { OpenedImage } from '../../../emulator/src/block/image';
 import { parseArgs, UsageError } from './usage';
 
-const CHUNK = 4 * 1024 * 1024;
-const IN_FLIGHT = 4;
+const CHUNK = 16 * 1024 * 1024; // large enough that bulk decompression batches amortize
+const IN_FLIGHT = 3;
 const ZERO_GRAIN = 4096;
+const MIN_HOLE = 64 * 1024;
 const ZEROS = Buffer.alloc(ZERO_GRAIN);
 
 export interface ConvertOptions { snapshot?: string; onProgress?: (done: number, total: number) => void }
@@ -58,16 +59,31 @@ export async function convertToRaw(imagePath: string, outPath: string, opts: Con
   }
 }
 
-/** Writes the runs of `buf[0..n)` that are not all-zero 4 KiB blocks, at file offset `at`. */
+/**
+ * Writes `buf[0..n)` at file offset `at`, leaving holes for zero stretches of at least
+ * MIN_HOLE (found at 4 KiB granularity); shorter zero runs are written with their neighbours so
+ * real data with scattered zero pages still goes out in few large writes.
+ */
 async function writeNonZero(out: import('node:fs/promises').FileHandle, buf: Buffer, n: number, at: number): Promise<void> {
-  let runStart = -1;
+  let dataStart = -1, zeroStart = -1;
   for (let p = 0; p < n; p += ZERO_GRAIN) {
     const len = Math.min(ZERO_GRAIN, n - p);
     const zero = buf.compare(ZEROS, 0, len, p, p + len) === 0;
-    if (!zero && runStart < 0) runStart = p;
-    if (zero && runStart >= 0) { await writeAll(out, buf, runStart, p - runStart, at + runStart); runStart = -1; }
+    if (zero) {
+      if (zeroStart < 0) zeroStart = p;
+      if (dataStart >= 0 && p + len - zeroStart >= MIN_HOLE) {
+        await writeAll(out, buf, dataStart, zeroStart - dataStart, at + dataStart);
+        dataStart = -1;
+      }
+    } else {
+      zeroStart = -1;
+      if (dataStart < 0) dataStart = p;
+    }
   }
-  if (runStart >= 0) await writeAll(out, buf, runStart, n - runStart, at + runStart);
+  if (dataStart >= 0) {
+    const end = zeroStart >= dataStart ? zeroStart : n;
+    await writeAll(out, buf, dataStart, end - dataStart, at + dataStart);
+  }
 }
 
 async function writeAll(out: import('node:fs/promises').FileHandle, buf: Buffer, from: number, len: number, pos: number): Promise<void> {

@@ -1,5 +1,7 @@
-// `virt-studio image info [--json] [--backing-chain] [--allow-backing-outside DIR] IMAGE`: the facts `qemu-img info` gives,
-// with its JSON field names, plus an allocation summary computed from the image's own tables.
+// `virt-studio image info [--json] [--backing-chain] [--no-backing] [--allocation] IMAGE`: the facts
+// `qemu-img info` gives, with its JSON field names, plus an allocation summary computed from the
+// image's own tables (always in JSON, on request in the human output).
+import { allocationSummary, type AllocationSummary } from '../../../emulator/src/block/allocation';
 import { openImage } from '../../../emulator/src/block/open';
 import type { OpenedImage } from '../../../emulator/src/block/image';
 import { parseArgs, UsageError } from './usage';
@@ -19,7 +21,7 @@ function formatG3(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-export function infoJson(img: OpenedImage): Record<string, unknown> {
+export function infoJson(img: OpenedImage, allocation?: AllocationSummary): Record<string, unknown> {
   const j: Record<string, unknown> = {
     'virtual-size': img.virtualSize,
     filename: img.filename,
@@ -37,6 +39,7 @@ export function infoJson(img: OpenedImage): Record<string, unknown> {
   if (img.formatSpecific) j['format-specific'] = img.formatSpecific;
   if (img.headerExtensions?.length) j['header-extensions'] = img.headerExtensions;
   if (img.backingRefused) j['backing-refused'] = img.backingRefused;
+  if (allocation) j.allocation = allocation;
   return j;
 }
 
@@ -67,7 +70,7 @@ function specificLines(value: unknown, indent: string): string[] {
   return out;
 }
 
-export function infoHuman(img: OpenedImage): string {
+export function infoHuman(img: OpenedImage, allocation?: AllocationSummary): string {
   const lines = [
     `image: ${img.filename}`,
     `file format: ${img.format}`,
@@ -89,21 +92,31 @@ export function infoHuman(img: OpenedImage): string {
   if (img.formatSpecific) {
     lines.push('Format specific information:', ...specificLines(img.formatSpecific.data, '    '));
   }
+  if (allocation) {
+    lines.push('Allocation:');
+    for (const k of ['data', 'compressed', 'zero', 'backing', 'unallocated'] as const) {
+      if (allocation[k]) lines.push(`    ${k}: ${sizeToStr(allocation[k])} (${allocation[k]} bytes)`);
+    }
+    if (allocation['truncated-at'] !== undefined) lines.push(`    (not classified past offset ${allocation['truncated-at']})`);
+  }
   return lines.join('\n');
 }
 
 export async function runImageInfo(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['--json', '--backing-chain', '--no-backing'] });
+  const args = parseArgs(argv, { flags: ['--json', '--backing-chain', '--no-backing', '--allocation'] });
   if (args.positionals.length !== 1) throw new UsageError('image info: expected exactly one IMAGE');
   const img = await openImage(args.positionals[0], { noBacking: args.flags.has('--no-backing') });
   try {
     const chain: OpenedImage[] = [img];
     if (args.flags.has('--backing-chain')) for (let b = img.backing; b; b = b.backing) chain.push(b);
-    if (args.flags.has('--json')) {
-      const docs = chain.map(infoJson);
+    // The allocation walk reads tables only; JSON always has it, human output on request.
+    const json = args.flags.has('--json');
+    const alloc = json || args.flags.has('--allocation') ? await Promise.all(chain.map((i) => allocationSummary(i.device))) : [];
+    if (json) {
+      const docs = chain.map((i, k) => infoJson(i, alloc[k]));
       process.stdout.write(`${JSON.stringify(args.flags.has('--backing-chain') ? docs : docs[0], null, 4)}\n`);
     } else {
-      process.stdout.write(`${chain.map(infoHuman).join('\n\n')}\n`);
+      process.stdout.write(`${chain.map((i, k) => infoHuman(i, alloc[k])).join('\n\n')}\n`);
     }
   } finally {
     await img.close();

@@ -14,9 +14,12 @@ export type Extent =
   /** Not stored in this layer: comes from the backing file, or reads as zeros without one. */
   | { kind: 'unallocated'; length: number }
   /** Stored compressed; `load` gives the whole decompressed unit, of which we want `skip`.. */
-  | { kind: 'compressed'; length: number; skip: number; load: () => Promise<Uint8Array> };
+  | { kind: 'compressed'; length: number; skip: number; load: () => Promise<Uint8Array>; batch?: unknown };
 
 export type ExtentKind = Extent['kind'];
+
+/** Fewest compressed units in one read worth a bulk decompression. */
+const BATCH_MIN = 8;
 
 export abstract class ExtentDevice implements BlockDevice {
   abstract readonly size: number;
@@ -29,6 +32,12 @@ export abstract class ExtentDevice implements BlockDevice {
    * should return the longest run they can cheaply see (e.g. up to the end of an L2 table).
    */
   abstract mapExtent(offset: number, maxLength: number): Promise<Extent>;
+
+  /**
+   * Optional bulk decompression for reads covering many compressed units: gets the `batch`
+   * handles of those extents, returns each unit (or undefined to fall back to its `load`).
+   */
+  protected loadBatch?(handles: unknown[]): Promise<(Uint8Array | undefined)[]>;
 
   /** Releases per-layer state; files (and the backing chain) are closed by openImage. */
   protected abstract closeLayer(): Promise<void>;
@@ -48,6 +57,7 @@ export abstract class ExtentDevice implements BlockDevice {
     let runSource: FileDevice | undefined;
     let runFile = 0, runAt = 0, runLen = 0;
     const reads: Promise<void>[] = [];
+    const compressed: { ext: Extent & { kind: 'compressed' }; at: number; n: number }[] = [];
     const flush = () => {
       if (runSource && runLen > 0) reads.push(runSource.readInto(target, runAt, runLen, runFile));
       runSource = undefined; runLen = 0;
@@ -75,20 +85,28 @@ export abstract class ExtentDevice implements BlockDevice {
           flush();
           reads.push(this.readBacking(target, at, n, offset + pos));
           break;
-        case 'compressed': {
+        case 'compressed':
           flush();
-          const skip = ext.skip;
-          reads.push(ext.load().then((unit) => {
-            if (skip + n > unit.length) throw new ImageError(`compressed unit is ${unit.length} bytes, need ${skip + n}`);
-            target.set(unit.subarray(skip, skip + n), at);
-          }));
+          compressed.push({ ext, at, n });
           break;
-        }
       }
       pos += n;
     }
     flush();
+    reads.push(this.readCompressed(target, compressed));
     await Promise.all(reads);
+  }
+
+  private async readCompressed(target: Uint8Array, items: { ext: Extent & { kind: 'compressed' }; at: number; n: number }[]): Promise<void> {
+    if (items.length === 0) return;
+    const units: (Uint8Array | undefined)[] = this.loadBatch && items.length >= BATCH_MIN && items.every((i) => i.ext.batch !== undefined)
+      ? await this.loadBatch(items.map((i) => i.ext.batch))
+      : [];
+    await Promise.all(items.map(async ({ ext, at, n }, k) => {
+      const unit = units[k] ?? await ext.load();
+      if (ext.skip + n > unit.length) throw new ImageError(`compressed unit is ${unit.length} bytes, need ${ext.skip + n}`);
+      target.set(unit.subarray(ext.skip, ext.skip + n), at);
+    }));
   }
 
   /** Unallocated bytes: the backing device's content where it has any, zeros past its end. */

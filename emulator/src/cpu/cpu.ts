@@ -11,12 +11,13 @@
 
 import type { IoBus } from '../bus/ioBus';
 import { PageKind, type PhysicalMemory } from '../memory/physicalMemory';
-import {
-  AC, AF, ARITH, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S, CF, CR0_PE, CR0_PG, CR0_WP, CR4_PGE,
-  CR4_PSE, CS, DF, DS, ES, ESP, EX_DB, EX_DF, EX_GP, EX_NP, EX_PF, EX_SS, EX_TS, FS, GS, ID, IF, IOPL, NT, OF, PARITY,
-  PF, RF, SF, SS, TF, VM, ZF,
-} from './constants';
-import { executeOne } from './execute';
+import * as K from './constants';
+
+// Local copies: module-level constants read once (tsx/CJS would otherwise go through getters).
+const {
+  AC, AF, ARITH, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S, CF, CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CS, DF, DS, ES, ESP, EX_DB, EX_DF, EX_GP, EX_NP, EX_PF, EX_SS, EX_TS, FS, GS, ID, IF, IOPL, NT, OF, PARITY, PF, RF, SF, SS, TF, VM, ZF,
+} = K;
+import { executeOne as executeOneImport } from './execute';
 import { Fpu } from './fpu';
 
 /** What the interrupt controller offers the CPU (INTR line + acknowledge cycle). */
@@ -60,6 +61,9 @@ export const T_RAMW = 0x020;
 export const T_GLOBAL = 0x040;
 export const T_VALID = 0x080;
 
+/** The interpreter entry, bound once (a plain local call instead of a module live binding). */
+let executeOne: (c: Cpu) => void;
+
 const EXC_BENIGN = 0, EXC_CONTRIB = 1, EXC_PF = 2;
 function excClass(v: number): number {
   if (v === 0 || (v >= 10 && v <= 13)) return EXC_CONTRIB;
@@ -67,6 +71,21 @@ function excClass(v: number): number {
 }
 /** Vectors that push an error code when raised as exceptions. */
 const HAS_ERROR = new Set([8, 10, 11, 12, 13, 14, 17]);
+
+/** Snapshot produced by Cpu.saveState(). */
+export interface CpuState {
+  version: 1;
+  regs: Int32Array; eip: number; eflags: number;
+  sreg: Uint16Array; segBase: Int32Array; segLimit: Float64Array; segAttr: Uint16Array;
+  cr: [number, number, number, number]; dr: Int32Array;
+  gdt: [number, number]; idt: [number, number];
+  ldt: [number, number, number, number]; tr: [number, number, number, number];
+  cpl: number; tsc: number; instructions: number;
+  msrs: [number, string][];
+  fpu: { regs: Float64Array; tags: Uint8Array; control: number; status: number; top: number; ptrs: [number, number, number, number, number] };
+  halted: boolean; shutdown: boolean; shutdownReason: string;
+  inhibitIrq: boolean; nmiPending: boolean; nmiBlocked: boolean;
+}
 
 export interface CpuOptions {
   memory: PhysicalMemory;
@@ -114,6 +133,8 @@ export class Cpu {
   lzB = 0;
   lzR = 0;
   lzM = 0;
+  /** Carry-in of a lazy ADC/SBB (32-bit form needs it to recover CF). */
+  lzC = 0;
 
   // ---- per-instruction decode state ----
   instrStart = 0;
@@ -121,6 +142,8 @@ export class Cpu {
   a32 = false;
   segOvr = -1;
   rep = 0;
+  /** o32/a32/segOvr/rep must be reset before the next instruction (prefixes used or mode changed). */
+  prefixDirty = true;
   modrm = 0;
   eaOff = 0;
   eaSeg = DS;
@@ -154,7 +177,7 @@ export class Cpu {
   /** Interrupts are blocked for one instruction (after MOV SS/POP SS/STI). */
   inhibitIrq = false;
   nmiPending = false;
-  private nmiBlocked = false;
+  nmiBlocked = false;
   instructions = 0;
   exc = 0;
   excErr = -1;
@@ -175,6 +198,7 @@ export class Cpu {
     this.ram16 = this.mem.u16;
     this.ram32 = this.mem.u32;
     this.mem.onMapChange(() => this.flushTlb(true));
+    executeOne ??= executeOneImport;
     this.reset();
   }
 
@@ -220,12 +244,32 @@ export class Cpu {
     if (mask & (IF | TF)) this.attention = true;
   }
 
-  /** All six status flags from the lazy state. */
+  /**
+   * All six status flags from the lazy state. 8/16-bit ops keep exact (unmasked) results; 32-bit
+   * ops (lzM === -1) keep int32 operands and result plus the carry-in, so no field ever holds a
+   * non-int32 number (no heap numbers on the hot path).
+   */
   computeArith(): number {
     const r = this.lzR, a = this.lzA, b = this.lzB, m = this.lzM;
-    const s = (m >>> 1) + 1;
     let f = PARITY[r & 0xff];
     if ((r & m) === 0) f |= ZF;
+    if (m === -1) {
+      if (r < 0) f |= SF;
+      switch (this.lzOp) {
+        case LZ_ADD:
+          if (this.lzC ? (r >>> 0) <= (a >>> 0) : (r >>> 0) < (a >>> 0)) f |= CF;
+          if (((a ^ r) & (b ^ r)) < 0) f |= OF;
+          f |= (a ^ b ^ r) & AF;
+          break;
+        case LZ_SUB:
+          if (this.lzC ? (a >>> 0) <= (b >>> 0) : (a >>> 0) < (b >>> 0)) f |= CF;
+          if (((a ^ b) & (a ^ r)) < 0) f |= OF;
+          f |= (a ^ b ^ r) & AF;
+          break;
+      }
+      return f;
+    }
+    const s = (m + 1) >> 1;
     if (r & s) f |= SF;
     switch (this.lzOp) {
       case LZ_ADD:
@@ -247,6 +291,11 @@ export class Cpu {
   getCF(): number {
     if (this.lazy & CF) {
       const op = this.lzOp;
+      if (this.lzM === -1) {
+        if (op === LZ_ADD) return (this.lzC ? (this.lzR >>> 0) <= (this.lzA >>> 0) : (this.lzR >>> 0) < (this.lzA >>> 0)) ? 1 : 0;
+        if (op === LZ_SUB) return (this.lzC ? (this.lzA >>> 0) <= (this.lzB >>> 0) : (this.lzA >>> 0) < (this.lzB >>> 0)) ? 1 : 0;
+        return 0;
+      }
       if (op === LZ_ADD) return this.lzR > this.lzM ? 1 : 0;
       if (op === LZ_SUB) return this.lzR < 0 ? 1 : 0;
       return 0;
@@ -260,7 +309,7 @@ export class Cpu {
   }
 
   getSF(): boolean {
-    if (this.lazy & SF) return (this.lzR & ((this.lzM >>> 1) + 1)) !== 0;
+    if (this.lazy & SF) return this.lzM === -1 ? this.lzR < 0 : (this.lzR & ((this.lzM + 1) >> 1)) !== 0;
     return (this.flags & SF) !== 0;
   }
 
@@ -298,16 +347,23 @@ export class Cpu {
     }
   }
 
-  setLazy(op: number, a: number, b: number, r: number, m: number): void {
-    this.lzOp = op; this.lzA = a; this.lzB = b; this.lzR = r; this.lzM = m;
+  setLazy(op: number, a: number, b: number, r: number, m: number, cin: number): void {
+    this.lzOp = op; this.lzA = a; this.lzB = b; this.lzR = r; this.lzM = m; this.lzC = cin;
     this.lazy = ARITH;
   }
 
   /** ZF/SF/PF from `r`, AF cleared, CF and OF set explicitly (shifts, multiplies, logic). */
   setResultFlags(r: number, m: number, cf: number, of: boolean): void {
-    this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = m;
+    m |= 0;
+    this.lzOp = LZ_LOGIC; this.lzR = m === -1 ? r | 0 : r; this.lzM = m;
     this.lazy = PF | ZF | SF | AF;
     this.flags = (this.flags & ~(CF | OF)) | (cf & 1) | (of ? OF : 0);
+  }
+
+  /** Set CF and OF concretely; the other status flags keep their (possibly lazy) values. */
+  setCFOF(cf: number, of: boolean): void {
+    this.lazy &= ~(CF | OF);
+    this.flags = (this.flags & ~(CF | OF)) | cf | (of ? OF : 0);
   }
 
   /** Make AF concrete with value `on` (other lazy flags stay lazy). */
@@ -320,17 +376,32 @@ export class Cpu {
   // Arithmetic helpers used by the interpreter
   // =====================================================================================
 
-  /** The eight classic ALU ops (ADD OR ADC SBB AND SUB XOR CMP) on values masked by m (0xff/0xffff/0xffffffff). */
+  /** The eight classic ALU ops (ADD OR ADC SBB AND SUB XOR CMP) on values masked by m (0xff, 0xffff, or -1/0xffffffff for 32 bits). */
   alu(op: number, a: number, b: number, m: number): number {
-    if (m === 0xffffffff) { a >>>= 0; b >>>= 0; }
+    m |= 0;
+    if (m === -1) {
+      a |= 0; b |= 0;
+      let r: number;
+      switch (op) {
+        case 0: r = (a + b) | 0; this.setLazy(LZ_ADD, a, b, r, -1, 0); return r;
+        case 1: r = a | b; break;
+        case 2: { const c = this.getCF(); r = (a + b + c) | 0; this.setLazy(LZ_ADD, a, b, r, -1, c); return r; }
+        case 3: { const c = this.getCF(); r = (a - b - c) | 0; this.setLazy(LZ_SUB, a, b, r, -1, c); return r; }
+        case 4: r = a & b; break;
+        case 5: case 7: r = (a - b) | 0; this.setLazy(LZ_SUB, a, b, r, -1, 0); return r;
+        default: r = a ^ b; break;
+      }
+      this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = -1; this.lazy = ARITH;
+      return r;
+    }
     let r: number;
     switch (op) {
-      case 0: r = a + b; this.setLazy(LZ_ADD, a, b, r, m); return r & m;
+      case 0: r = a + b; this.setLazy(LZ_ADD, a, b, r, m, 0); return r & m;
       case 1: r = (a | b) & m; break;
-      case 2: { const c = this.getCF(); r = a + b + c; this.setLazy(LZ_ADD, a, b, r, m); return r & m; }
-      case 3: { const c = this.getCF(); r = a - b - c; this.setLazy(LZ_SUB, a, b, r, m); return r & m; }
+      case 2: { const c = this.getCF(); r = a + b + c; this.setLazy(LZ_ADD, a, b, r, m, c); return r & m; }
+      case 3: { const c = this.getCF(); r = a - b - c; this.setLazy(LZ_SUB, a, b, r, m, c); return r & m; }
       case 4: r = a & b & m; break;
-      case 5: case 7: r = a - b; this.setLazy(LZ_SUB, a, b, r, m); return r & m;
+      case 5: case 7: r = a - b; this.setLazy(LZ_SUB, a, b, r, m, 0); return r & m;
       default: r = (a ^ b) & m; break;
     }
     this.lzOp = LZ_LOGIC; this.lzR = r; this.lzM = m; this.lazy = ARITH;
@@ -339,18 +410,18 @@ export class Cpu {
 
   inc(a: number, m: number): number {
     this.materializeCF();
-    if (m === 0xffffffff) a >>>= 0;
-    const r = a + 1;
-    this.lzOp = LZ_ADD; this.lzA = a; this.lzB = 1; this.lzR = r; this.lzM = m;
+    m |= 0;
+    const r = m === -1 ? ((a | 0) + 1) | 0 : a + 1;
+    this.lzOp = LZ_ADD; this.lzA = m === -1 ? a | 0 : a; this.lzB = 1; this.lzR = r; this.lzM = m; this.lzC = 0;
     this.lazy = ARITH & ~CF;
     return r & m;
   }
 
   dec(a: number, m: number): number {
     this.materializeCF();
-    if (m === 0xffffffff) a >>>= 0;
-    const r = a - 1;
-    this.lzOp = LZ_SUB; this.lzA = a; this.lzB = 1; this.lzR = r; this.lzM = m;
+    m |= 0;
+    const r = m === -1 ? ((a | 0) - 1) | 0 : a - 1;
+    this.lzOp = LZ_SUB; this.lzA = m === -1 ? a | 0 : a; this.lzB = 1; this.lzR = r; this.lzM = m; this.lzC = 0;
     this.lazy = ARITH & ~CF;
     return r & m;
   }
@@ -366,6 +437,7 @@ export class Cpu {
     if (pg !== this.pagingOn) { this.pagingOn = pg; this.flushTlb(true); }
     this.code32 = (this.segAttr[CS] & ATTR_DB) !== 0;
     this.ss32 = (this.segAttr[SS] & ATTR_DB) !== 0;
+    this.prefixDirty = true;
     if (!this.protectedMode) this.cpl = 0;
     else if (this.flags & VM) this.cpl = 3;
     const user = this.cpl === 3;
@@ -393,11 +465,12 @@ export class Cpu {
     else if (!(attr & ATTR_RW)) chk |= 2;
     if (!this.protectedMode || (this.flags & VM)) chk = lim === 0xffffffff ? 0 : 3; // real mode: only limits
     this.segCheck[seg] = chk;
-    if (seg === CS || seg === SS) { this.code32 = (this.segAttr[CS] & ATTR_DB) !== 0; this.ss32 = (this.segAttr[SS] & ATTR_DB) !== 0; }
+    if (seg === CS || seg === SS) { this.code32 = (this.segAttr[CS] & ATTR_DB) !== 0; this.ss32 = (this.segAttr[SS] & ATTR_DB) !== 0; this.prefixDirty = true; }
   }
 
   /** Slow segment check for an access of `size` bytes at offset `off`. */
   checkSeg(seg: number, off: number, size: number, write: boolean): void {
+    off >>>= 0;
     const attr = this.segAttr[seg];
     const pmode = this.protectedMode && !(this.flags & VM);
     if (pmode) {
@@ -598,10 +671,10 @@ export class Cpu {
     if (((lin & 0xfff) + size) > 0x1000) {
       // Page-crossing: translate both pages first so a fault leaves nothing half-done.
       const p0 = this.physFor(lin, false);
-      const p1 = this.physFor((lin + size - 1) | 0, false);
+      const p1 = this.physFor((lin + size - 1) & ~0xfff, false);
       let v = 0;
       for (let i = 0; i < size; i++) {
-        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 - ((p1 & 0xfff) - ((lin + i) & 0xfff)) : p0 + i;
+        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 + ((lin + i) & 0xfff) : p0 + i;
         v |= this.mem.read8(a) << (8 * i);
       }
       if (this.hooked) this.checkWatch(lin, size, false, p0);
@@ -615,10 +688,10 @@ export class Cpu {
   private wrSlow(lin: number, size: number, v: number): void {
     if (((lin & 0xfff) + size) > 0x1000) {
       const p0 = this.physFor(lin, true);
-      const p1 = this.physFor((lin + size - 1) | 0, true);
+      const p1 = this.physFor((lin + size - 1) & ~0xfff, true);
       if (this.hooked) this.checkWatch(lin, size, true, p0);
       for (let i = 0; i < size; i++) {
-        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 - ((p1 & 0xfff) - ((lin + i) & 0xfff)) : p0 + i;
+        const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 + ((lin + i) & 0xfff) : p0 + i;
         this.mem.write8(a, v >>> (8 * i));
       }
       return;
@@ -856,6 +929,36 @@ export class Cpu {
     return d;
   }
 
+  /** JMP/CALL straight to a code segment: privilege, presence and limit checks. */
+  private checkDirectCode(sel: number, lo: number, hi: number, off: number): void {
+    const attr = Cpu.descAttr(hi);
+    const dpl = (attr >> 5) & 3;
+    if (!(attr & ATTR_CODE)) this.raiseGP(sel);
+    if ((attr & ATTR_DC) ? dpl > this.cpl : (sel & 3) > this.cpl || dpl !== this.cpl) this.raiseGP(sel);
+    if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+    if (off > Cpu.descLimit(lo, hi)) this.raiseGP(0);
+  }
+
+  /** Target selector and offset of a call gate (286 or 386 format). */
+  private static gateTarget(lo: number, hi: number, type: number): [number, number] {
+    return [lo >>> 16, type === 0x0c ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff];
+  }
+
+  /** Push the caller's CS and return offset, all or nothing (ESP restored if a push faults). */
+  private pushReturn(wide: boolean, retEip: number): void {
+    const esp = this.regs[ESP];
+    try {
+      if (wide) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
+    } catch (e) { this.regs[ESP] = esp; throw e; }
+  }
+
+  /** Gate or TSS checks shared by JMP and CALL: DPL against CPL and RPL, then presence. */
+  private checkGateAccess(sel: number, attr: number): void {
+    const dpl = (attr >> 5) & 3;
+    if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
+    if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+  }
+
   /** Far JMP (EA, FF /5). */
   jmpFar(sel: number, off: number): void {
     if (!this.protectedMode || (this.flags & VM)) {
@@ -867,22 +970,16 @@ export class Cpu {
     if ((sel & ~3) === 0) this.raiseGP(0);
     const [lo, hi] = this.readDescriptor(sel)!;
     const attr = Cpu.descAttr(hi);
-    const dpl = (attr >> 5) & 3;
     if (attr & ATTR_S) {
-      if (!(attr & ATTR_CODE)) this.raiseGP(sel);
-      if (attr & ATTR_DC) { if (dpl > this.cpl) this.raiseGP(sel); } else if ((sel & 3) > this.cpl || dpl !== this.cpl) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
-      if (off > Cpu.descLimit(lo, hi)) this.raiseGP(0);
+      this.checkDirectCode(sel, lo, hi, off);
       this.loadCs(sel, lo, hi, this.cpl);
       this.eip = off;
       return;
     }
     const type = attr & 0x1f;
     if (type === 0x0c || type === 0x04) { // call gate: same privilege only for JMP
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
-      const tsel = lo >>> 16;
-      const toff = type === 0x0c ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
+      this.checkGateAccess(sel, attr);
+      const [tsel, toff] = Cpu.gateTarget(lo, hi, type);
       const [clo, chi] = this.checkCodeTarget(tsel);
       const cattr = Cpu.descAttr(chi);
       const cdpl = (cattr >> 5) & 3;
@@ -894,8 +991,7 @@ export class Cpu {
       return;
     }
     if (type === 0x09 || type === 0x01 || type === 0x05) {
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+      this.checkGateAccess(sel, attr);
       this.taskSwitch(type === 0x05 ? lo >>> 16 : sel, 'jmp', this.eip);
       return;
     }
@@ -906,10 +1002,7 @@ export class Cpu {
   callFar(sel: number, off: number, retEip: number): void {
     const o32 = this.o32;
     if (!this.protectedMode || (this.flags & VM)) {
-      // Push first so a stack fault leaves CS:IP untouched.
-      const esp = this.regs[ESP];
-      if (o32) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
-      void esp;
+      this.pushReturn(o32, retEip); // first, so a stack fault leaves CS:IP untouched
       this.setSegReal(CS, sel);
       this.eip = off;
       this.modeChanged();
@@ -918,27 +1011,18 @@ export class Cpu {
     if ((sel & ~3) === 0) this.raiseGP(0);
     const [lo, hi] = this.readDescriptor(sel)!;
     const attr = Cpu.descAttr(hi);
-    const dpl = (attr >> 5) & 3;
     if (attr & ATTR_S) {
-      if (!(attr & ATTR_CODE)) this.raiseGP(sel);
-      if (attr & ATTR_DC) { if (dpl > this.cpl) this.raiseGP(sel); } else if ((sel & 3) > this.cpl || dpl !== this.cpl) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
-      if (off > Cpu.descLimit(lo, hi)) this.raiseGP(0);
-      const esp = this.regs[ESP];
-      try {
-        if (o32) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
-      } catch (e) { this.regs[ESP] = esp; throw e; }
+      this.checkDirectCode(sel, lo, hi, off);
+      this.pushReturn(o32, retEip);
       this.loadCs(sel, lo, hi, this.cpl);
       this.eip = off;
       return;
     }
     const type = attr & 0x1f;
     if (type === 0x0c || type === 0x04) {
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+      this.checkGateAccess(sel, attr);
       const gate32 = type === 0x0c;
-      const tsel = lo >>> 16;
-      const toff = gate32 ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
+      const [tsel, toff] = Cpu.gateTarget(lo, hi, type);
       const paramCount = hi & 0x1f;
       const [clo, chi] = this.checkCodeTarget(tsel);
       const cattr = Cpu.descAttr(chi);
@@ -972,17 +1056,13 @@ export class Cpu {
         this.eip = toff;
         return;
       }
-      const esp = this.regs[ESP];
-      try {
-        if (gate32) { this.push32(this.sreg[CS]); this.push32(retEip); } else { this.push16(this.sreg[CS]); this.push16(retEip); }
-      } catch (e) { this.regs[ESP] = esp; throw e; }
+      this.pushReturn(gate32, retEip);
       this.loadCs(tsel, clo, chi, this.cpl);
       this.eip = toff;
       return;
     }
     if (type === 0x09 || type === 0x01 || type === 0x05) {
-      if (dpl < this.cpl || dpl < (sel & 3)) this.raiseGP(sel);
-      if (!(attr & ATTR_P)) this.raise(EX_NP, sel & 0xfffc);
+      this.checkGateAccess(sel, attr);
       this.taskSwitch(type === 0x05 ? lo >>> 16 : sel, 'call', retEip);
       return;
     }
@@ -1393,6 +1473,7 @@ export class Cpu {
   /** Call after changing `breakpoints` or `watchpoints`. */
   hooksChanged(): void {
     this.hooked = this.breakpoints.size > 0 || this.watchpoints.length > 0;
+    this.attention = true; // a running fast loop switches to the hooked loop
     this.flushTlb(true);
   }
 
@@ -1436,8 +1517,12 @@ export class Cpu {
   run(maxInstructions: number): StopReason {
     if (this.shutdown) return 'triple-fault';
     this.attention = true;
+    return this.hooked ? this.runHooked(maxInstructions) : this.runFast(maxInstructions);
+  }
+
+  /** The hot loop: no debugger hooks to check. */
+  private runFast(maxInstructions: number): StopReason {
     let n = 0;
-    let first = true;
     for (;;) {
       try {
         while (n < maxInstructions) {
@@ -1445,15 +1530,7 @@ export class Cpu {
             const stop = this.service();
             if (stop !== null) { this.instructions += n; return stop; }
             if (this.halted) { this.instructions += n; return 'halted'; }
-          }
-          if (this.hooked) {
-            if (!first && this.breakpoints.has(this.pcLinear)) { this.instructions += n; return 'breakpoint'; }
-            first = false;
-            this.instrStart = this.eip;
-            executeOne(this);
-            n++;
-            if (this.watchTriggered) { this.watchTriggered = false; this.instructions += n; return 'watchpoint'; }
-            continue;
+            if (this.hooked) { this.instructions += n; return this.runHooked(maxInstructions - n); }
           }
           this.instrStart = this.eip;
           executeOne(this);
@@ -1464,6 +1541,39 @@ export class Cpu {
       } catch (e) {
         if (e !== CPU_FAULT) throw e;
         this.eip = this.instrStart;
+        this.prefixDirty = true;
+        this.deliverException();
+        n++;
+        if (this.shutdown) { this.instructions += n; return 'triple-fault'; }
+      }
+    }
+  }
+
+  /** The same loop with breakpoint and watchpoint checks. */
+  private runHooked(maxInstructions: number): StopReason {
+    let n = 0;
+    let first = true;
+    for (;;) {
+      try {
+        while (n < maxInstructions) {
+          if (this.attention) {
+            const stop = this.service();
+            if (stop !== null) { this.instructions += n; return stop; }
+            if (this.halted) { this.instructions += n; return 'halted'; }
+          }
+          if (!first && this.breakpoints.has(this.pcLinear)) { this.instructions += n; return 'breakpoint'; }
+          first = false;
+          this.instrStart = this.eip;
+          executeOne(this);
+          n++;
+          if (this.watchTriggered) { this.watchTriggered = false; this.instructions += n; return 'watchpoint'; }
+        }
+        this.instructions += n;
+        return 'budget';
+      } catch (e) {
+        if (e !== CPU_FAULT) throw e;
+        this.eip = this.instrStart;
+        this.prefixDirty = true;
         this.deliverException();
         n++;
         if (this.shutdown) { this.instructions += n; return 'triple-fault'; }
@@ -1516,6 +1626,7 @@ export class Cpu {
     } catch (e) {
       if (e !== CPU_FAULT) throw e;
       this.eip = this.instrStart;
+      this.prefixDirty = true;
       this.deliverException();
       return this.shutdown ? 'triple-fault' : null;
     }
@@ -1524,6 +1635,56 @@ export class Cpu {
     this.deliverException();
     this.attention = true;
     return this.shutdown ? 'triple-fault' : null;
+  }
+
+  // =====================================================================================
+  // Snapshots
+  // =====================================================================================
+
+  /** The whole architectural state (plus run state) as plain JSON-able data with typed arrays. */
+  saveState(): CpuState {
+    const f = this.fpu;
+    return {
+      version: 1,
+      regs: this.regs.slice(), eip: this.eip, eflags: this.getFlags(),
+      sreg: this.sreg.slice(), segBase: this.segBase.slice(), segLimit: this.segLimit.slice(), segAttr: this.segAttr.slice(),
+      cr: [this.cr0, this.cr2, this.cr3, this.cr4], dr: this.dr.slice(),
+      gdt: [this.gdtBase, this.gdtLimit], idt: [this.idtBase, this.idtLimit],
+      ldt: [this.ldtSel, this.ldtBase, this.ldtLimit, this.ldtAttr], tr: [this.trSel, this.trBase, this.trLimit, this.trAttr],
+      cpl: this.cpl, tsc: this.tsc, instructions: this.instructions,
+      msrs: [...this.msrs].map(([k, v]) => [k, v.toString()] as [number, string]),
+      fpu: {
+        regs: f.regs.slice(), tags: f.tags.slice(), control: f.control, status: f.status, top: f.top,
+        ptrs: [f.fip, f.fcs, f.fop, f.fdp, f.fds],
+      },
+      halted: this.halted, shutdown: this.shutdown, shutdownReason: this.shutdownReason,
+      inhibitIrq: this.inhibitIrq, nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked,
+    };
+  }
+
+  restoreState(s: CpuState): void {
+    if (!s || s.version !== 1) throw new Error('unsupported CPU snapshot version');
+    this.regs.set(s.regs); this.eip = s.eip >>> 0;
+    this.lazy = 0; this.flags = (s.eflags | 2) & 0x3f7fd7;
+    this.sreg.set(s.sreg); this.segBase.set(s.segBase); this.segLimit.set(s.segLimit); this.segAttr.set(s.segAttr);
+    [this.cr0, this.cr2, this.cr3, this.cr4] = s.cr;
+    this.dr.set(s.dr);
+    [this.gdtBase, this.gdtLimit] = s.gdt; [this.idtBase, this.idtLimit] = s.idt;
+    [this.ldtSel, this.ldtBase, this.ldtLimit, this.ldtAttr] = s.ldt;
+    [this.trSel, this.trBase, this.trLimit, this.trAttr] = s.tr;
+    this.cpl = s.cpl; this.tsc = s.tsc; this.instructions = s.instructions;
+    this.msrs.clear();
+    for (const [k, v] of s.msrs) this.msrs.set(k, BigInt(v));
+    const f = this.fpu;
+    f.regs.set(s.fpu.regs); f.tags.set(s.fpu.tags); f.control = s.fpu.control; f.status = s.fpu.status; f.top = s.fpu.top;
+    [f.fip, f.fcs, f.fop, f.fdp, f.fds] = s.fpu.ptrs;
+    this.halted = s.halted; this.shutdown = s.shutdown; this.shutdownReason = s.shutdownReason;
+    this.inhibitIrq = s.inhibitIrq; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked;
+    this.pagingOn = !this.pagingOn; // force modeChanged() to see a change and flush the TLB
+    this.modeChanged();
+    this.flushTlb(true);
+    for (let i = 0; i < 6; i++) this.updateSegCheck(i);
+    this.attention = true;
   }
 
   // =====================================================================================

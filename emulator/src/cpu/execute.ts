@@ -2,19 +2,21 @@
 // big opcode switch. Each instruction commits architectural state only after its last possible
 // fault, so a fault can simply rewind EIP (see Cpu.run).
 
-import {
-  AF, CF, CR0_PE, CR0_TS, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, EX_BP, EX_BR, EX_DB, EX_DE, EX_GP,
-  EX_NM, EX_OF, EX_UD, FS, GS, IF, IOPL, NT, OF, PF, SF, SS, TF, VM, ZF, AC, ID, CR0_EM, ATTR_P, ATTR_S, ATTR_CODE,
-  ATTR_DC, ATTR_RW,
-} from './constants';
-import { Cpu, LZ_LOGIC } from './cpu';
+import * as K from './constants';
+
+// Local copies: module-level constants read once (tsx/CJS would otherwise go through getters).
+const {
+  AF, CF, CR0_PE, CR0_TS, CS, DF, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, EX_BP, EX_BR, EX_DB, EX_DE, EX_GP, EX_NM, EX_OF, EX_UD, FS, GS, IF, IOPL, NT, OF, PF, SF, SS, TF, VM, ZF, AC, ID, CR0_EM, ATTR_P, ATTR_S, ATTR_CODE, ATTR_DC, ATTR_RW,
+} = K;
+import { Cpu } from './cpu';
 import { fpuExecute } from './fpu';
 
 /** 1 for bytes that are instruction prefixes. */
 const PREFIX = new Uint8Array(256);
 for (const p of [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]) PREFIX[p] = 1;
 
-const M32 = 0xffffffff;
+/** 32-bit operand mask; -1 (not 0xffffffff) keeps every value an int32. */
+const M32 = -1;
 
 // ---------------------------------------------------------------------------------------
 // Register and operand helpers
@@ -76,7 +78,7 @@ function decodeModrm(c: Cpu): void {
     }
     if (mod === 1) off += (c.fetch8() << 24) >> 24;
     else if (mod === 2) off += c.fetch32();
-    off >>>= 0;
+    off |= 0; // int32 (offsets >= 2 GiB are negative here; linear = base + off wraps the same)
   }
   c.eaSeg = c.segOvr >= 0 ? c.segOvr : seg;
   c.eaOff = off;
@@ -133,29 +135,23 @@ function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): nu
   count &= 0x1f;
   if (count === 0) return v;
   const m = bits === 32 ? M32 : (1 << bits) - 1;
-  const sign = bits === 32 ? 0x80000000 : 1 << (bits - 1);
-  if (bits === 32) v >>>= 0;
+  // All values stay int32 (sign = 1 << 31 for 32 bits): a uint32 in a variable would be boxed.
+  const sign = 1 << (bits - 1);
   let r: number, cf: number;
   switch (op) {
     case 0: { // ROL
       const n = count % bits;
       r = n === 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
-      if (bits === 32) r >>>= 0;
       cf = r & 1;
-      c.materializeCF();
-      c.flags = (c.getFlags() & ~(CF | OF)) | cf | (((r & sign) !== 0) !== (cf !== 0) ? OF : 0);
-      c.lazy = 0;
-      return r;
+      c.setCFOF(cf, ((r & sign) !== 0) !== (cf !== 0));
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 1: { // ROR
       const n = count % bits;
       r = n === 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
-      if (bits === 32) r >>>= 0;
       cf = (r & sign) ? 1 : 0;
-      const of = ((r & sign) !== 0) !== ((r & (sign >>> 1)) !== 0);
-      c.flags = (c.getFlags() & ~(CF | OF)) | cf | (of ? OF : 0);
-      c.lazy = 0;
-      return r;
+      c.setCFOF(cf, ((r & sign) !== 0) !== ((r & (sign >>> 1)) !== 0));
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 2: { // RCL
       const n = bits === 32 ? count : count % (bits + 1);
@@ -164,13 +160,10 @@ function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): nu
       for (let i = 0; i < n; i++) {
         const out = (r & sign) ? 1 : 0;
         r = ((r << 1) | cfv) & m;
-        if (bits === 32) r >>>= 0;
-        cfv = out;
+          cfv = out;
       }
-      const of = ((r & sign) !== 0) !== (cfv !== 0);
-      c.flags = (c.getFlags() & ~(CF | OF)) | cfv | (of ? OF : 0);
-      c.lazy = 0;
-      return r;
+      c.setCFOF(cfv, ((r & sign) !== 0) !== (cfv !== 0));
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 3: { // RCR
       const n = bits === 32 ? count : count % (bits + 1);
@@ -179,37 +172,32 @@ function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): nu
       for (let i = 0; i < n; i++) {
         const out = r & 1;
         r = ((r >>> 1) | (cfv ? sign : 0)) & m;
-        if (bits === 32) r >>>= 0;
-        cfv = out;
+          cfv = out;
       }
-      const of = ((r & sign) !== 0) !== ((r & (sign >>> 1)) !== 0);
-      c.flags = (c.getFlags() & ~(CF | OF)) | cfv | (of ? OF : 0);
-      c.lazy = 0;
-      return r;
+      c.setCFOF(cfv, ((r & sign) !== 0) !== ((r & (sign >>> 1)) !== 0));
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 4: case 6: { // SHL/SAL
       r = count >= 32 ? 0 : (v << count) & m;
       cf = count > bits ? 0 : ((v << (count - 1)) & sign) ? 1 : 0;
-      if (bits === 32) r >>>= 0;
       c.setResultFlags(r, m, cf, ((r & sign) !== 0) !== (cf !== 0));
       c.setAF((r & 0x10) !== 0);
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     case 5: { // SHR
       r = v >>> count;
       cf = (v >>> (count - 1)) & 1;
       c.setResultFlags(r, m, cf, (v & sign) !== 0 && count === 1);
       c.setAF(true);
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
     default: { // SAR
       const sv = bits === 32 ? v | 0 : (v << (32 - bits)) >> (32 - bits);
       r = (sv >> Math.min(count, 31)) & m;
       cf = (sv >> Math.min(count - 1, 31)) & 1;
-      if (bits === 32) r >>>= 0;
       c.setResultFlags(r, m, cf, false);
       c.setAF(true);
-      return r;
+      return r | 0; // int32: returning a uint32 double would allocate
     }
   }
 }
@@ -405,8 +393,8 @@ function stringOp(c: Cpu, op: number, size: number): void {
   }
   const m = size === 1 ? 0xff : size === 2 ? 0xffff : M32;
   for (;;) {
-    const si = a32 ? regs[ESI] >>> 0 : regs[ESI] & 0xffff;
-    const di = a32 ? regs[EDI] >>> 0 : regs[EDI] & 0xffff;
+    const si = a32 ? regs[ESI] : regs[ESI] & 0xffff; // int32: see decodeModrm
+    const di = a32 ? regs[EDI] : regs[EDI] & 0xffff;
     let stopCond = false;
     switch (op) {
       case 0: { // MOVS
@@ -1025,488 +1013,1168 @@ function exec0F(c: Cpu): void {
 // One instruction
 // ---------------------------------------------------------------------------------------
 
-export function executeOne(c: Cpu): void {
-  let o32 = c.code32;
-  c.o32 = o32; c.a32 = o32; c.segOvr = -1; c.rep = 0;
-  let op = c.fetch8();
-  if (PREFIX[op]) {
-    let n = 0;
-    do {
-      switch (op) {
-        case 0x26: c.segOvr = ES; break;
-        case 0x2e: c.segOvr = CS; break;
-        case 0x36: c.segOvr = SS; break;
-        case 0x3e: c.segOvr = DS; break;
-        case 0x64: c.segOvr = FS; break;
-        case 0x65: c.segOvr = GS; break;
-        case 0x66: o32 = c.o32 = !c.code32; break;
-        case 0x67: c.a32 = !c.code32; break;
-        case 0xf0: break; // LOCK: single CPU, nothing to do
-        default: c.rep = op; break;
-      }
-      if (++n >= 15) c.raiseGP(0);
-      op = c.fetch8();
-    } while (PREFIX[op]);
+// ---- one-byte opcode handlers (one small function each, so V8 optimizes them independently) ----
+
+function op00(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    const aop = op >> 3;
+    const src = getR8(c, (c.modrm >> 3) & 7);
+    if (c.modrm >= 0xc0) {
+      const rm = c.modrm & 7;
+      const r = c.alu(aop, getR8(c, rm), src, 0xff);
+      if (aop !== 7) setR8(c, rm, r);
+    } else if (aop === 7) {
+      c.alu(7, c.rd8(c.linR(c.eaSeg, c.eaOff, 1)), src, 0xff);
+    } else {
+      const lin = eaLinW(c, 1);
+      c.wr8(lin, c.alu(aop, c.rd8(lin), src, 0xff));
+    }
+    return;
   }
+}
+
+function op01(c: Cpu, op: number): void {
   const regs = c.regs;
-  switch (op) {
-    // ---- ALU ops 00-3F ----
-    case 0x00: case 0x08: case 0x10: case 0x18: case 0x20: case 0x28: case 0x30: case 0x38: {
-      decodeModrm(c);
-      const aop = op >> 3;
-      const src = getR8(c, (c.modrm >> 3) & 7);
+  const o32 = c.o32;
+  {
+    decodeModrm(c);
+    const aop = op >> 3;
+    const reg = (c.modrm >> 3) & 7;
+    if (o32) {
+      const src = regs[reg];
       if (c.modrm >= 0xc0) {
         const rm = c.modrm & 7;
-        const r = c.alu(aop, getR8(c, rm), src, 0xff);
-        if (aop !== 7) setR8(c, rm, r);
+        const r = c.alu(aop, regs[rm], src, M32);
+        if (aop !== 7) regs[rm] = r;
       } else if (aop === 7) {
-        c.alu(7, c.rd8(c.linR(c.eaSeg, c.eaOff, 1)), src, 0xff);
+        c.alu(7, c.rd32(c.linR(c.eaSeg, c.eaOff, 4)), src, M32);
       } else {
-        const lin = eaLinW(c, 1);
-        c.wr8(lin, c.alu(aop, c.rd8(lin), src, 0xff));
-      }
-      return;
-    }
-    case 0x01: case 0x09: case 0x11: case 0x19: case 0x21: case 0x29: case 0x31: case 0x39: {
-      decodeModrm(c);
-      const aop = op >> 3;
-      const reg = (c.modrm >> 3) & 7;
-      if (o32) {
-        const src = regs[reg];
-        if (c.modrm >= 0xc0) {
-          const rm = c.modrm & 7;
-          const r = c.alu(aop, regs[rm], src, M32);
-          if (aop !== 7) regs[rm] = r;
-        } else if (aop === 7) {
-          c.alu(7, c.rd32(c.linR(c.eaSeg, c.eaOff, 4)), src, M32);
-        } else {
-          const lin = eaLinW(c, 4);
-          c.wr32(lin, c.alu(aop, c.rd32(lin), src, M32));
-        }
-      } else {
-        const src = regs[reg] & 0xffff;
-        if (c.modrm >= 0xc0) {
-          const rm = c.modrm & 7;
-          const r = c.alu(aop, regs[rm] & 0xffff, src, 0xffff);
-          if (aop !== 7) setR16(c, rm, r);
-        } else if (aop === 7) {
-          c.alu(7, c.rd16(c.linR(c.eaSeg, c.eaOff, 2)), src, 0xffff);
-        } else {
-          const lin = eaLinW(c, 2);
-          c.wr16(lin, c.alu(aop, c.rd16(lin), src, 0xffff));
-        }
-      }
-      return;
-    }
-    case 0x02: case 0x0a: case 0x12: case 0x1a: case 0x22: case 0x2a: case 0x32: case 0x3a: {
-      decodeModrm(c);
-      const reg = (c.modrm >> 3) & 7;
-      const r = c.alu(op >> 3, getR8(c, reg), readE8(c), 0xff);
-      if ((op >> 3) !== 7) setR8(c, reg, r);
-      return;
-    }
-    case 0x03: case 0x0b: case 0x13: case 0x1b: case 0x23: case 0x2b: case 0x33: case 0x3b: {
-      decodeModrm(c);
-      const reg = (c.modrm >> 3) & 7;
-      if (o32) {
-        const r = c.alu(op >> 3, regs[reg], readE32(c), M32);
-        if ((op >> 3) !== 7) regs[reg] = r;
-      } else {
-        const r = c.alu(op >> 3, regs[reg] & 0xffff, readE16(c), 0xffff);
-        if ((op >> 3) !== 7) setR16(c, reg, r);
-      }
-      return;
-    }
-    case 0x04: case 0x0c: case 0x14: case 0x1c: case 0x24: case 0x2c: case 0x34: case 0x3c: {
-      const r = c.alu(op >> 3, regs[EAX] & 0xff, c.fetch8(), 0xff);
-      if ((op >> 3) !== 7) setR8(c, EAX, r);
-      return;
-    }
-    case 0x05: case 0x0d: case 0x15: case 0x1d: case 0x25: case 0x2d: case 0x35: case 0x3d: {
-      if (o32) {
-        const r = c.alu(op >> 3, regs[EAX], c.fetch32(), M32);
-        if ((op >> 3) !== 7) regs[EAX] = r;
-      } else {
-        const r = c.alu(op >> 3, regs[EAX] & 0xffff, c.fetch16(), 0xffff);
-        if ((op >> 3) !== 7) setR16(c, EAX, r);
-      }
-      return;
-    }
-    case 0x06: c.pushV(c.sreg[ES]); return;
-    case 0x0e: c.pushV(c.sreg[CS]); return;
-    case 0x16: c.pushV(c.sreg[SS]); return;
-    case 0x1e: c.pushV(c.sreg[DS]); return;
-    case 0x07: case 0x17: case 0x1f: {
-      const v = o32 ? c.peek32(0) & 0xffff : c.peek16(0);
-      c.loadSeg(op >> 3, v);
-      c.adjustSp(o32 ? 4 : 2);
-      return;
-    }
-    case 0x0f: exec0F(c); return;
-    case 0x27: daa(c, false); return;
-    case 0x2f: daa(c, true); return;
-    case 0x37: aaa(c, false); return;
-    case 0x3f: aaa(c, true); return;
-
-    // ---- INC/DEC/PUSH/POP reg ----
-    case 0x40: case 0x41: case 0x42: case 0x43: case 0x44: case 0x45: case 0x46: case 0x47:
-      if (o32) regs[op & 7] = c.inc(regs[op & 7], M32); else setR16(c, op & 7, c.inc(regs[op & 7] & 0xffff, 0xffff));
-      return;
-    case 0x48: case 0x49: case 0x4a: case 0x4b: case 0x4c: case 0x4d: case 0x4e: case 0x4f:
-      if (o32) regs[op & 7] = c.dec(regs[op & 7], M32); else setR16(c, op & 7, c.dec(regs[op & 7] & 0xffff, 0xffff));
-      return;
-    case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56: case 0x57:
-      if (o32) c.push32(regs[op & 7]); else c.push16(regs[op & 7]);
-      return;
-    case 0x58: case 0x59: case 0x5a: case 0x5b: case 0x5c: case 0x5d: case 0x5e: case 0x5f:
-      if (o32) { const v = c.pop32(); regs[op & 7] = v; } else { const v = c.pop16(); setR16(c, op & 7, v); }
-      return;
-
-    case 0x60: { // PUSHA
-      const sp = regs[ESP];
-      try {
-        for (let i = 0; i < 8; i++) c.pushV(i === ESP ? sp : regs[i]);
-      } catch (e) { regs[ESP] = sp; throw e; }
-      return;
-    }
-    case 0x61: { // POPA
-      const w = o32 ? 4 : 2;
-      const vals = [0, 0, 0, 0, 0, 0, 0, 0];
-      for (let i = 0; i < 8; i++) vals[7 - i] = o32 ? c.peek32(i * w) : c.peek16(i * w);
-      for (let i = 0; i < 8; i++) if (i !== ESP) setRV(c, i, vals[i]);
-      c.adjustSp(8 * w);
-      return;
-    }
-    case 0x62: bound(c); return;
-    case 0x63: arpl(c); return;
-    case 0x68: c.pushV(fetchImmV(c)); return;
-    case 0x69: case 0x6b: {
-      decodeModrm(c);
-      const src = readEV(c);
-      const imm = op === 0x69 ? fetchImmV(c) : fetchS8(c);
-      setRV(c, (c.modrm >> 3) & 7, imulV(c, src, imm));
-      return;
-    }
-    case 0x6a: c.pushV(fetchS8(c)); return;
-    case 0x6c: stringOp(c, 5, 1); return;
-    case 0x6d: stringOp(c, 5, o32 ? 4 : 2); return;
-    case 0x6e: stringOp(c, 6, 1); return;
-    case 0x6f: stringOp(c, 6, o32 ? 4 : 2); return;
-
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
-    case 0x78: case 0x79: case 0x7a: case 0x7b: case 0x7c: case 0x7d: case 0x7e: case 0x7f: {
-      const d = fetchS8(c);
-      if (c.cond(op & 0xf)) jumpTo(c, c.eip + d);
-      return;
-    }
-
-    case 0x80: case 0x82: { // group 1 Eb, Ib
-      decodeModrm(c);
-      const aop = (c.modrm >> 3) & 7;
-      if (c.modrm >= 0xc0) {
-        const rm = c.modrm & 7;
-        const r = c.alu(aop, getR8(c, rm), c.fetch8(), 0xff);
-        if (aop !== 7) setR8(c, rm, r);
-      } else if (aop === 7) {
-        const lin = c.linR(c.eaSeg, c.eaOff, 1);
-        c.alu(7, c.rd8(lin), c.fetch8(), 0xff);
-      } else {
-        const imm = c.fetch8();
-        const lin = eaLinW(c, 1);
-        c.wr8(lin, c.alu(aop, c.rd8(lin), imm, 0xff));
-      }
-      return;
-    }
-    case 0x81: case 0x83: { // group 1 Ev, Iv / Ev, Ib (sign-extended)
-      decodeModrm(c);
-      const aop = (c.modrm >> 3) & 7;
-      const m = o32 ? M32 : 0xffff;
-      const imm = (op === 0x81 ? fetchImmV(c) : fetchS8(c)) & m;
-      if (c.modrm >= 0xc0) {
-        const rm = c.modrm & 7;
-        if (o32) { const r = c.alu(aop, regs[rm], imm, M32); if (aop !== 7) regs[rm] = r; } else {
-          const r = c.alu(aop, regs[rm] & 0xffff, imm, 0xffff); if (aop !== 7) setR16(c, rm, r);
-        }
-      } else if (aop === 7) {
-        c.alu(7, o32 ? c.rd32(c.linR(c.eaSeg, c.eaOff, 4)) : c.rd16(c.linR(c.eaSeg, c.eaOff, 2)), imm, m);
-      } else if (o32) {
         const lin = eaLinW(c, 4);
-        c.wr32(lin, c.alu(aop, c.rd32(lin), imm, M32));
+        c.wr32(lin, c.alu(aop, c.rd32(lin), src, M32));
+      }
+    } else {
+      const src = regs[reg] & 0xffff;
+      if (c.modrm >= 0xc0) {
+        const rm = c.modrm & 7;
+        const r = c.alu(aop, regs[rm] & 0xffff, src, 0xffff);
+        if (aop !== 7) setR16(c, rm, r);
+      } else if (aop === 7) {
+        c.alu(7, c.rd16(c.linR(c.eaSeg, c.eaOff, 2)), src, 0xffff);
       } else {
         const lin = eaLinW(c, 2);
-        c.wr16(lin, c.alu(aop, c.rd16(lin), imm, 0xffff));
+        c.wr16(lin, c.alu(aop, c.rd16(lin), src, 0xffff));
       }
-      return;
     }
-    case 0x84: { decodeModrm(c); c.alu(4, readE8(c), getR8(c, (c.modrm >> 3) & 7), 0xff); return; }
-    case 0x85: { decodeModrm(c); c.alu(4, readEV(c), getRV(c, (c.modrm >> 3) & 7), o32 ? M32 : 0xffff); return; }
-    case 0x86: {
+    return;
+  }
+}
+
+function op02(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    const reg = (c.modrm >> 3) & 7;
+    const r = c.alu(op >> 3, getR8(c, reg), readE8(c), 0xff);
+    if ((op >> 3) !== 7) setR8(c, reg, r);
+    return;
+  }
+}
+
+function op03(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  {
+    decodeModrm(c);
+    const reg = (c.modrm >> 3) & 7;
+    if (o32) {
+      const r = c.alu(op >> 3, regs[reg], readE32(c), M32);
+      if ((op >> 3) !== 7) regs[reg] = r;
+    } else {
+      const r = c.alu(op >> 3, regs[reg] & 0xffff, readE16(c), 0xffff);
+      if ((op >> 3) !== 7) setR16(c, reg, r);
+    }
+    return;
+  }
+}
+
+function op04(c: Cpu, op: number): void {
+  const regs = c.regs;
+  {
+    const r = c.alu(op >> 3, regs[EAX] & 0xff, c.fetch8(), 0xff);
+    if ((op >> 3) !== 7) setR8(c, EAX, r);
+    return;
+  }
+}
+
+function op05(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  {
+    if (o32) {
+      const r = c.alu(op >> 3, regs[EAX], c.fetch32(), M32);
+      if ((op >> 3) !== 7) regs[EAX] = r;
+    } else {
+      const r = c.alu(op >> 3, regs[EAX] & 0xffff, c.fetch16(), 0xffff);
+      if ((op >> 3) !== 7) setR16(c, EAX, r);
+    }
+    return;
+  }
+}
+
+function op06(c: Cpu, op: number): void {
+  c.pushV(c.sreg[ES]); return;
+}
+
+function op0E(c: Cpu, op: number): void {
+  c.pushV(c.sreg[CS]); return;
+}
+
+function op16(c: Cpu, op: number): void {
+  c.pushV(c.sreg[SS]); return;
+}
+
+function op1E(c: Cpu, op: number): void {
+  c.pushV(c.sreg[DS]); return;
+}
+
+function op07(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  {
+    const v = o32 ? c.peek32(0) & 0xffff : c.peek16(0);
+    c.loadSeg(op >> 3, v);
+    c.adjustSp(o32 ? 4 : 2);
+    return;
+  }
+}
+
+function op0F(c: Cpu, op: number): void {
+  exec0F(c); return;
+}
+
+function op27(c: Cpu, op: number): void {
+  daa(c, false); return;
+}
+
+function op2F(c: Cpu, op: number): void {
+  daa(c, true); return;
+}
+
+function op37(c: Cpu, op: number): void {
+  aaa(c, false); return;
+}
+
+function op3F(c: Cpu, op: number): void {
+  aaa(c, true); return;
+}
+
+function op40(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+    if (o32) regs[op & 7] = c.inc(regs[op & 7], M32); else setR16(c, op & 7, c.inc(regs[op & 7] & 0xffff, 0xffff));
+    return;
+}
+
+function op48(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+    if (o32) regs[op & 7] = c.dec(regs[op & 7], M32); else setR16(c, op & 7, c.dec(regs[op & 7] & 0xffff, 0xffff));
+    return;
+}
+
+function op50(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+    if (o32) c.push32(regs[op & 7]); else c.push16(regs[op & 7]);
+    return;
+}
+
+function op58(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+    if (o32) { const v = c.pop32(); regs[op & 7] = v; } else { const v = c.pop16(); setR16(c, op & 7, v); }
+    return;
+}
+
+function op60(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { // PUSHA
+    const sp = regs[ESP];
+    try {
+      for (let i = 0; i < 8; i++) c.pushV(i === ESP ? sp : regs[i]);
+    } catch (e) { regs[ESP] = sp; throw e; }
+    return;
+  }
+}
+
+function op61(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  { // POPA
+    const w = o32 ? 4 : 2;
+    const vals = [0, 0, 0, 0, 0, 0, 0, 0];
+    for (let i = 0; i < 8; i++) vals[7 - i] = o32 ? c.peek32(i * w) : c.peek16(i * w);
+    for (let i = 0; i < 8; i++) if (i !== ESP) setRV(c, i, vals[i]);
+    c.adjustSp(8 * w);
+    return;
+  }
+}
+
+function op62(c: Cpu, op: number): void {
+  bound(c); return;
+}
+
+function op63(c: Cpu, op: number): void {
+  arpl(c); return;
+}
+
+function op68(c: Cpu, op: number): void {
+  c.pushV(fetchImmV(c)); return;
+}
+
+function op69(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    const src = readEV(c);
+    const imm = op === 0x69 ? fetchImmV(c) : fetchS8(c);
+    setRV(c, (c.modrm >> 3) & 7, imulV(c, src, imm));
+    return;
+  }
+}
+
+function op6A(c: Cpu, op: number): void {
+  c.pushV(fetchS8(c)); return;
+}
+
+function op6C(c: Cpu, op: number): void {
+  stringOp(c, 5, 1); return;
+}
+
+function op6D(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 5, o32 ? 4 : 2); return;
+}
+
+function op6E(c: Cpu, op: number): void {
+  stringOp(c, 6, 1); return;
+}
+
+function op6F(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 6, o32 ? 4 : 2); return;
+}
+
+function op70(c: Cpu, op: number): void {
+  {
+    const d = fetchS8(c);
+    if (c.cond(op & 0xf)) jumpTo(c, c.eip + d);
+    return;
+  }
+}
+
+function op80(c: Cpu, op: number): void {
+  { // group 1 Eb, Ib
+    decodeModrm(c);
+    const aop = (c.modrm >> 3) & 7;
+    if (c.modrm >= 0xc0) {
+      const rm = c.modrm & 7;
+      const r = c.alu(aop, getR8(c, rm), c.fetch8(), 0xff);
+      if (aop !== 7) setR8(c, rm, r);
+    } else if (aop === 7) {
+      const lin = c.linR(c.eaSeg, c.eaOff, 1);
+      c.alu(7, c.rd8(lin), c.fetch8(), 0xff);
+    } else {
+      const imm = c.fetch8();
+      const lin = eaLinW(c, 1);
+      c.wr8(lin, c.alu(aop, c.rd8(lin), imm, 0xff));
+    }
+    return;
+  }
+}
+
+function op81(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { // group 1 Ev, Iv / Ev, Ib (sign-extended)
+    decodeModrm(c);
+    const aop = (c.modrm >> 3) & 7;
+    const m = o32 ? M32 : 0xffff;
+    const imm = (op === 0x81 ? fetchImmV(c) : fetchS8(c)) & m;
+    if (c.modrm >= 0xc0) {
+      const rm = c.modrm & 7;
+      if (o32) { const r = c.alu(aop, regs[rm], imm, M32); if (aop !== 7) regs[rm] = r; } else {
+        const r = c.alu(aop, regs[rm] & 0xffff, imm, 0xffff); if (aop !== 7) setR16(c, rm, r);
+      }
+    } else if (aop === 7) {
+      c.alu(7, o32 ? c.rd32(c.linR(c.eaSeg, c.eaOff, 4)) : c.rd16(c.linR(c.eaSeg, c.eaOff, 2)), imm, m);
+    } else if (o32) {
+      const lin = eaLinW(c, 4);
+      c.wr32(lin, c.alu(aop, c.rd32(lin), imm, M32));
+    } else {
+      const lin = eaLinW(c, 2);
+      c.wr16(lin, c.alu(aop, c.rd16(lin), imm, 0xffff));
+    }
+    return;
+  }
+}
+
+function op84(c: Cpu, op: number): void {
+  { decodeModrm(c); c.alu(4, readE8(c), getR8(c, (c.modrm >> 3) & 7), 0xff); return; }
+}
+
+function op85(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  { decodeModrm(c); c.alu(4, readEV(c), getRV(c, (c.modrm >> 3) & 7), o32 ? M32 : 0xffff); return; }
+}
+
+function op86(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    const reg = (c.modrm >> 3) & 7;
+    if (c.modrm >= 0xc0) { const a = getR8(c, c.modrm & 7); setR8(c, c.modrm & 7, getR8(c, reg)); setR8(c, reg, a); return; }
+    const lin = eaLinW(c, 1);
+    const v = c.rd8(lin);
+    c.wr8(lin, getR8(c, reg));
+    setR8(c, reg, v);
+    return;
+  }
+}
+
+function op87(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  {
+    decodeModrm(c);
+    const reg = (c.modrm >> 3) & 7;
+    if (c.modrm >= 0xc0) { const a = getRV(c, c.modrm & 7); setRV(c, c.modrm & 7, getRV(c, reg)); setRV(c, reg, a); return; }
+    const lin = eaLinW(c, o32 ? 4 : 2);
+    const v = o32 ? c.rd32(lin) : c.rd16(lin);
+    if (o32) c.wr32(lin, regs[reg]); else c.wr16(lin, regs[reg]);
+    setRV(c, reg, v);
+    return;
+  }
+}
+
+function op88(c: Cpu, op: number): void {
+  { decodeModrm(c); writeE8(c, getR8(c, (c.modrm >> 3) & 7)); return; }
+}
+
+function op89(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  {
+    decodeModrm(c);
+    const v = regs[(c.modrm >> 3) & 7];
+    if (c.modrm >= 0xc0) { if (o32) regs[c.modrm & 7] = v; else setR16(c, c.modrm & 7, v); } else if (o32) c.wr32(c.linW(c.eaSeg, c.eaOff, 4), v); else c.wr16(c.linW(c.eaSeg, c.eaOff, 2), v);
+    return;
+  }
+}
+
+function op8A(c: Cpu, op: number): void {
+  { decodeModrm(c); setR8(c, (c.modrm >> 3) & 7, readE8(c)); return; }
+}
+
+function op8B(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  {
+    decodeModrm(c);
+    const reg = (c.modrm >> 3) & 7;
+    if (o32) regs[reg] = c.modrm >= 0xc0 ? regs[c.modrm & 7] : c.rd32(c.linR(c.eaSeg, c.eaOff, 4));
+    else setR16(c, reg, readE16(c));
+    return;
+  }
+}
+
+function op8C(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { // MOV Ew, Sreg (register destination with 32-bit operand zero-extends)
+    decodeModrm(c);
+    const s = (c.modrm >> 3) & 7;
+    if (s > 5) c.raise(EX_UD);
+    if (c.modrm >= 0xc0) { if (o32) regs[c.modrm & 7] = c.sreg[s]; else setR16(c, c.modrm & 7, c.sreg[s]); } else writeE16(c, c.sreg[s]);
+    return;
+  }
+}
+
+function op8D(c: Cpu, op: number): void {
+  { // LEA
+    decodeModrm(c);
+    if (c.modrm >= 0xc0) c.raise(EX_UD);
+    setRV(c, (c.modrm >> 3) & 7, c.eaOff);
+    return;
+  }
+}
+
+function op8E(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    const s = (c.modrm >> 3) & 7;
+    if (s === CS || s > 5) c.raise(EX_UD);
+    c.loadSeg(s, readE16(c));
+    if (s === SS) { c.inhibitIrq = true; c.attention = true; }
+    return;
+  }
+}
+
+function op8F(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { // POP Ev: ESP is incremented before the destination address is computed
+    const savedEsp = regs[ESP];
+    const v = o32 ? c.peek32(0) : c.peek16(0);
+    c.adjustSp(o32 ? 4 : 2);
+    try {
       decodeModrm(c);
-      const reg = (c.modrm >> 3) & 7;
-      if (c.modrm >= 0xc0) { const a = getR8(c, c.modrm & 7); setR8(c, c.modrm & 7, getR8(c, reg)); setR8(c, reg, a); return; }
+      if (((c.modrm >> 3) & 7) !== 0) c.raise(EX_UD);
+      writeEV(c, v);
+    } catch (e) { regs[ESP] = savedEsp; throw e; }
+    return;
+  }
+}
+
+function op90(c: Cpu, op: number): void {
+    return;
+}
+
+function op91(c: Cpu, op: number): void {
+  {
+    const r = op & 7;
+    const a = getRV(c, EAX);
+    setRV(c, EAX, getRV(c, r));
+    setRV(c, r, a);
+    return;
+  }
+}
+
+function op98(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  if (o32) regs[EAX] = (regs[EAX] << 16) >> 16; else setR16(c, EAX, (regs[EAX] << 24) >> 24); return;
+}
+
+function op99(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  if (o32) regs[EDX] = regs[EAX] >> 31; else setR16(c, EDX, (regs[EAX] << 16) >> 31); return;
+}
+
+function op9A(c: Cpu, op: number): void {
+  { // CALL far ptr16:16/32
+    const off = fetchImmV(c);
+    const sel = c.fetch16();
+    c.callFar(sel, off >>> 0, c.eip);
+    return;
+  }
+}
+
+function op9B(c: Cpu, op: number): void {
+  // FWAIT: unmasked pending x87 exceptions are reported here
+    if ((c.cr0 & (CR0_TS | 2)) === (CR0_TS | 2)) c.raise(EX_NM);
+    c.fpu.checkPending(c);
+    return;
+}
+
+function op9C(c: Cpu, op: number): void {
+  pushf(c); return;
+}
+
+function op9D(c: Cpu, op: number): void {
+  popf(c); return;
+}
+
+function op9E(c: Cpu, op: number): void {
+  const regs = c.regs;
+  c.setFlags(regs[EAX] >> 8, CF | PF | AF | ZF | SF); return;
+}
+
+function op9F(c: Cpu, op: number): void {
+  setR8(c, 4, (c.getFlags() & 0xd7) | 2); return;
+}
+
+function opA0(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { // MOV AL/eAX <-> moffs
+    const off = c.a32 ? c.fetch32() >>> 0 : c.fetch16();
+    const seg = c.segOvr >= 0 ? c.segOvr : DS;
+    if (op === 0xa0) setR8(c, EAX, c.rd8(c.linR(seg, off, 1)));
+    else if (op === 0xa1) { if (o32) regs[EAX] = c.rd32(c.linR(seg, off, 4)); else setR16(c, EAX, c.rd16(c.linR(seg, off, 2))); } else if (op === 0xa2) c.wr8(c.linW(seg, off, 1), regs[EAX]);
+    else if (o32) c.wr32(c.linW(seg, off, 4), regs[EAX]); else c.wr16(c.linW(seg, off, 2), regs[EAX]);
+    return;
+  }
+}
+
+function opA4(c: Cpu, op: number): void {
+  stringOp(c, 0, 1); return;
+}
+
+function opA5(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 0, o32 ? 4 : 2); return;
+}
+
+function opA6(c: Cpu, op: number): void {
+  stringOp(c, 1, 1); return;
+}
+
+function opA7(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 1, o32 ? 4 : 2); return;
+}
+
+function opA8(c: Cpu, op: number): void {
+  const regs = c.regs;
+  c.alu(4, regs[EAX] & 0xff, c.fetch8(), 0xff); return;
+}
+
+function opA9(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  c.alu(4, getRV(c, EAX), fetchImmV(c), o32 ? M32 : 0xffff); return;
+}
+
+function opAA(c: Cpu, op: number): void {
+  stringOp(c, 2, 1); return;
+}
+
+function opAB(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 2, o32 ? 4 : 2); return;
+}
+
+function opAC(c: Cpu, op: number): void {
+  stringOp(c, 3, 1); return;
+}
+
+function opAD(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 3, o32 ? 4 : 2); return;
+}
+
+function opAE(c: Cpu, op: number): void {
+  stringOp(c, 4, 1); return;
+}
+
+function opAF(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  stringOp(c, 4, o32 ? 4 : 2); return;
+}
+
+function opB0(c: Cpu, op: number): void {
+    setR8(c, op & 7, c.fetch8());
+    return;
+}
+
+function opB8(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+    if (o32) regs[op & 7] = c.fetch32(); else setR16(c, op & 7, c.fetch16());
+    return;
+}
+
+function opC0(c: Cpu, op: number): void {
+  group2(c, 8, 2); return;
+}
+
+function opC1(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  group2(c, o32 ? 32 : 16, 2); return;
+}
+
+function opC2(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  { // RET near [imm16]
+    const imm = op === 0xc2 ? c.fetch16() : 0;
+    const target = o32 ? c.peek32(0) >>> 0 : c.peek16(0);
+    jumpTo(c, target);
+    c.adjustSp((o32 ? 4 : 2) + imm);
+    return;
+  }
+}
+
+function opC4(c: Cpu, op: number): void {
+  loadFarPointer(c, ES); return;
+}
+
+function opC5(c: Cpu, op: number): void {
+  loadFarPointer(c, DS); return;
+}
+
+function opC6(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    if (c.modrm & 0x38) c.raise(EX_UD);
+    if (c.modrm >= 0xc0) { setR8(c, c.modrm & 7, c.fetch8()); return; }
+    const imm = c.fetch8();
+    c.wr8(c.linW(c.eaSeg, c.eaOff, 1), imm);
+    return;
+  }
+}
+
+function opC7(c: Cpu, op: number): void {
+  {
+    decodeModrm(c);
+    if (c.modrm & 0x38) c.raise(EX_UD);
+    if (c.modrm >= 0xc0) { setRV(c, c.modrm & 7, fetchImmV(c)); return; }
+    const imm = fetchImmV(c);
+    writeEV(c, imm);
+    return;
+  }
+}
+
+function opC8(c: Cpu, op: number): void {
+  enter(c); return;
+}
+
+function opC9(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { // LEAVE
+    const bp = c.ss32 ? regs[EBP] >>> 0 : regs[EBP] & 0xffff;
+    const v = o32 ? c.rd32(c.linR(SS, bp, 4)) : c.rd16(c.linR(SS, bp, 2));
+    if (c.ss32) regs[ESP] = bp + (o32 ? 4 : 2); else setR16(c, ESP, bp + (o32 ? 4 : 2));
+    setRV(c, EBP, v);
+    return;
+  }
+}
+
+function opCA(c: Cpu, op: number): void {
+  c.retFar(c.fetch16()); return;
+}
+
+function opCB(c: Cpu, op: number): void {
+  c.retFar(0); return;
+}
+
+function opCC(c: Cpu, op: number): void {
+  c.interrupt(EX_BP, true, -1); return;
+}
+
+function opCD(c: Cpu, op: number): void {
+  {
+    const v = c.fetch8();
+    c.interrupt(v, true, -1);
+    return;
+  }
+}
+
+function opCE(c: Cpu, op: number): void {
+  if (c.getOF()) c.interrupt(EX_OF, true, -1); return;
+}
+
+function opCF(c: Cpu, op: number): void {
+  c.iret(); return;
+}
+
+function opD0(c: Cpu, op: number): void {
+  group2(c, 8, 0); return;
+}
+
+function opD1(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  group2(c, o32 ? 32 : 16, 0); return;
+}
+
+function opD2(c: Cpu, op: number): void {
+  group2(c, 8, 1); return;
+}
+
+function opD3(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  group2(c, o32 ? 32 : 16, 1); return;
+}
+
+function opD4(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { // AAM
+    const base = c.fetch8();
+    if (base === 0) c.raise(EX_DE);
+    const al = regs[EAX] & 0xff;
+    const r = al % base;
+    setR16(c, EAX, (Math.floor(al / base) << 8) | r);
+    c.setResultFlags(r, 0xff, 0, false);
+    return;
+  }
+}
+
+function opD5(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { // AAD
+    const base = c.fetch8();
+    const al = regs[EAX] & 0xff, ah = (regs[EAX] >> 8) & 0xff;
+    const r = c.alu(0, al, (ah * base) & 0xff, 0xff);
+    setR16(c, EAX, r);
+    return;
+  }
+}
+
+function opD6(c: Cpu, op: number): void {
+  setR8(c, EAX, c.getCF() ? 0xff : 0); return; // SALC
+}
+
+function opD7(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { // XLAT
+    const seg = c.segOvr >= 0 ? c.segOvr : DS;
+    const off = c.a32 ? (regs[EBX] + (regs[EAX] & 0xff)) >>> 0 : (regs[EBX] + (regs[EAX] & 0xff)) & 0xffff;
+    setR8(c, EAX, c.rd8(c.linR(seg, off, 1)));
+    return;
+  }
+}
+
+function opD8(c: Cpu, op: number): void {
+    decodeModrm(c);
+    fpuAvailable(c);
+    fpuExecute(c, op, c.modrm);
+    return;
+}
+
+function opE0(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { // LOOPNE/LOOPE/LOOP
+    const d = fetchS8(c);
+    let cnt: number;
+    if (c.a32) { cnt = (regs[ECX] - 1) | 0; regs[ECX] = cnt; } else { cnt = (regs[ECX] - 1) & 0xffff; setR16(c, ECX, cnt); }
+    const take = cnt !== 0 && (op === 0xe2 || (op === 0xe1 ? c.getZF() : !c.getZF()));
+    if (take) jumpTo(c, c.eip + d);
+    return;
+  }
+}
+
+function opE3(c: Cpu, op: number): void {
+  const regs = c.regs;
+  {
+    const d = fetchS8(c);
+    if ((c.a32 ? regs[ECX] : regs[ECX] & 0xffff) === 0) jumpTo(c, c.eip + d);
+    return;
+  }
+}
+
+function opE4(c: Cpu, op: number): void {
+  { const p = c.fetch8(); c.checkIo(p, 1); setR8(c, EAX, c.io.read8(p)); return; }
+}
+
+function opE5(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { const p = c.fetch8(); c.checkIo(p, o32 ? 4 : 2); if (o32) regs[EAX] = c.io.read32(p); else setR16(c, EAX, c.io.read16(p)); return; }
+}
+
+function opE6(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { const p = c.fetch8(); c.checkIo(p, 1); c.io.write8(p, regs[EAX] & 0xff); return; }
+}
+
+function opE7(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { const p = c.fetch8(); c.checkIo(p, o32 ? 4 : 2); if (o32) c.io.write32(p, regs[EAX]); else c.io.write16(p, regs[EAX] & 0xffff); return; }
+}
+
+function opE8(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  { // CALL rel
+    const d = o32 ? c.fetch32() : (c.fetch16() << 16) >> 16;
+    const ret = c.eip;
+    const target = o32 ? (ret + d) >>> 0 : (ret + d) & 0xffff;
+    if (target > c.segLimit[CS]) c.raiseGP(0);
+    c.pushV(ret);
+    c.eip = target;
+    return;
+  }
+}
+
+function opE9(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  { const d = o32 ? c.fetch32() : (c.fetch16() << 16) >> 16; jumpTo(c, c.eip + d); return; }
+}
+
+function opEA(c: Cpu, op: number): void {
+  { const off = fetchImmV(c); const sel = c.fetch16(); c.jmpFar(sel, off >>> 0); return; }
+}
+
+function opEB(c: Cpu, op: number): void {
+  { const d = fetchS8(c); jumpTo(c, c.eip + d); return; }
+}
+
+function opEC(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { const p = regs[EDX] & 0xffff; c.checkIo(p, 1); setR8(c, EAX, c.io.read8(p)); return; }
+}
+
+function opED(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { const p = regs[EDX] & 0xffff; c.checkIo(p, o32 ? 4 : 2); if (o32) regs[EAX] = c.io.read32(p); else setR16(c, EAX, c.io.read16(p)); return; }
+}
+
+function opEE(c: Cpu, op: number): void {
+  const regs = c.regs;
+  { const p = regs[EDX] & 0xffff; c.checkIo(p, 1); c.io.write8(p, regs[EAX] & 0xff); return; }
+}
+
+function opEF(c: Cpu, op: number): void {
+  const regs = c.regs;
+  const o32 = c.o32;
+  { const p = regs[EDX] & 0xffff; c.checkIo(p, o32 ? 4 : 2); if (o32) c.io.write32(p, regs[EAX]); else c.io.write16(p, regs[EAX] & 0xffff); return; }
+}
+
+function opF1(c: Cpu, op: number): void {
+  c.dr[6] |= 0; c.interrupt(EX_DB, false, -1); return; // ICEBP: #DB as a trap, no DPL check
+}
+
+function opF4(c: Cpu, op: number): void {
+  // HLT
+    requireCpl0(c);
+    c.halted = true;
+    c.attention = true;
+    return;
+}
+
+function opF5(c: Cpu, op: number): void {
+  c.materializeCF(); c.flags ^= CF; return;
+}
+
+function opF6(c: Cpu, op: number): void {
+  group3(c, 8); return;
+}
+
+function opF7(c: Cpu, op: number): void {
+  const o32 = c.o32;
+  group3(c, o32 ? 32 : 16); return;
+}
+
+function opF8(c: Cpu, op: number): void {
+  c.materializeCF(); c.flags &= ~CF; return;
+}
+
+function opF9(c: Cpu, op: number): void {
+  c.materializeCF(); c.flags |= CF; return;
+}
+
+function opFA(c: Cpu, op: number): void {
+  // CLI
+    if (c.protectedMode && ((c.flags & VM) ? ((c.flags & IOPL) >> 12) < 3 : c.cpl > ((c.flags & IOPL) >> 12))) c.raiseGP(0);
+    c.flags &= ~IF;
+    return;
+}
+
+function opFB(c: Cpu, op: number): void {
+  // STI: interrupts stay blocked until after the next instruction
+    if (c.protectedMode && ((c.flags & VM) ? ((c.flags & IOPL) >> 12) < 3 : c.cpl > ((c.flags & IOPL) >> 12))) c.raiseGP(0);
+    if (!(c.flags & IF)) { c.flags |= IF; c.inhibitIrq = true; c.attention = true; }
+    return;
+}
+
+function opFC(c: Cpu, op: number): void {
+  c.flags &= ~DF; return;
+}
+
+function opFD(c: Cpu, op: number): void {
+  c.flags |= DF; return;
+}
+
+function opFE(c: Cpu, op: number): void {
+  { // INC/DEC Eb
+    decodeModrm(c);
+    const sub = (c.modrm >> 3) & 7;
+    if (sub > 1) c.raise(EX_UD);
+    if (c.modrm >= 0xc0) {
+      const rm = c.modrm & 7;
+      setR8(c, rm, sub === 0 ? c.inc(getR8(c, rm), 0xff) : c.dec(getR8(c, rm), 0xff));
+    } else {
       const lin = eaLinW(c, 1);
       const v = c.rd8(lin);
-      c.wr8(lin, getR8(c, reg));
-      setR8(c, reg, v);
-      return;
+      c.wr8(lin, sub === 0 ? c.inc(v, 0xff) : c.dec(v, 0xff));
     }
-    case 0x87: {
-      decodeModrm(c);
-      const reg = (c.modrm >> 3) & 7;
-      if (c.modrm >= 0xc0) { const a = getRV(c, c.modrm & 7); setRV(c, c.modrm & 7, getRV(c, reg)); setRV(c, reg, a); return; }
-      const lin = eaLinW(c, o32 ? 4 : 2);
-      const v = o32 ? c.rd32(lin) : c.rd16(lin);
-      if (o32) c.wr32(lin, regs[reg]); else c.wr16(lin, regs[reg]);
-      setRV(c, reg, v);
-      return;
-    }
-    case 0x88: { decodeModrm(c); writeE8(c, getR8(c, (c.modrm >> 3) & 7)); return; }
-    case 0x89: {
-      decodeModrm(c);
-      const v = regs[(c.modrm >> 3) & 7];
-      if (c.modrm >= 0xc0) { if (o32) regs[c.modrm & 7] = v; else setR16(c, c.modrm & 7, v); } else if (o32) c.wr32(c.linW(c.eaSeg, c.eaOff, 4), v); else c.wr16(c.linW(c.eaSeg, c.eaOff, 2), v);
-      return;
-    }
-    case 0x8a: { decodeModrm(c); setR8(c, (c.modrm >> 3) & 7, readE8(c)); return; }
-    case 0x8b: {
-      decodeModrm(c);
-      const reg = (c.modrm >> 3) & 7;
-      if (o32) regs[reg] = c.modrm >= 0xc0 ? regs[c.modrm & 7] : c.rd32(c.linR(c.eaSeg, c.eaOff, 4));
-      else setR16(c, reg, readE16(c));
-      return;
-    }
-    case 0x8c: { // MOV Ew, Sreg (register destination with 32-bit operand zero-extends)
-      decodeModrm(c);
-      const s = (c.modrm >> 3) & 7;
-      if (s > 5) c.raise(EX_UD);
-      if (c.modrm >= 0xc0) { if (o32) regs[c.modrm & 7] = c.sreg[s]; else setR16(c, c.modrm & 7, c.sreg[s]); } else writeE16(c, c.sreg[s]);
-      return;
-    }
-    case 0x8d: { // LEA
-      decodeModrm(c);
-      if (c.modrm >= 0xc0) c.raise(EX_UD);
-      setRV(c, (c.modrm >> 3) & 7, c.eaOff);
-      return;
-    }
-    case 0x8e: {
-      decodeModrm(c);
-      const s = (c.modrm >> 3) & 7;
-      if (s === CS || s > 5) c.raise(EX_UD);
-      c.loadSeg(s, readE16(c));
-      if (s === SS) { c.inhibitIrq = true; c.attention = true; }
-      return;
-    }
-    case 0x8f: { // POP Ev: ESP is incremented before the destination address is computed
-      const savedEsp = regs[ESP];
-      const v = o32 ? c.peek32(0) : c.peek16(0);
-      c.adjustSp(o32 ? 4 : 2);
-      try {
-        decodeModrm(c);
-        if (((c.modrm >> 3) & 7) !== 0) c.raise(EX_UD);
-        writeEV(c, v);
-      } catch (e) { regs[ESP] = savedEsp; throw e; }
-      return;
-    }
-    case 0x90:
-      return;
-    case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97: {
-      const r = op & 7;
-      const a = getRV(c, EAX);
-      setRV(c, EAX, getRV(c, r));
-      setRV(c, r, a);
-      return;
-    }
-    case 0x98: if (o32) regs[EAX] = (regs[EAX] << 16) >> 16; else setR16(c, EAX, (regs[EAX] << 24) >> 24); return;
-    case 0x99: if (o32) regs[EDX] = regs[EAX] >> 31; else setR16(c, EDX, (regs[EAX] << 16) >> 31); return;
-    case 0x9a: { // CALL far ptr16:16/32
-      const off = fetchImmV(c);
-      const sel = c.fetch16();
-      c.callFar(sel, off >>> 0, c.eip);
-      return;
-    }
-    case 0x9b: // FWAIT: unmasked pending x87 exceptions are reported here
-      if ((c.cr0 & (CR0_TS | 2)) === (CR0_TS | 2)) c.raise(EX_NM);
-      c.fpu.checkPending(c);
-      return;
-    case 0x9c: pushf(c); return;
-    case 0x9d: popf(c); return;
-    case 0x9e: c.setFlags(regs[EAX] >> 8, CF | PF | AF | ZF | SF); return;
-    case 0x9f: setR8(c, 4, (c.getFlags() & 0xd7) | 2); return;
-    case 0xa0: case 0xa1: case 0xa2: case 0xa3: { // MOV AL/eAX <-> moffs
-      const off = c.a32 ? c.fetch32() >>> 0 : c.fetch16();
-      const seg = c.segOvr >= 0 ? c.segOvr : DS;
-      if (op === 0xa0) setR8(c, EAX, c.rd8(c.linR(seg, off, 1)));
-      else if (op === 0xa1) { if (o32) regs[EAX] = c.rd32(c.linR(seg, off, 4)); else setR16(c, EAX, c.rd16(c.linR(seg, off, 2))); } else if (op === 0xa2) c.wr8(c.linW(seg, off, 1), regs[EAX]);
-      else if (o32) c.wr32(c.linW(seg, off, 4), regs[EAX]); else c.wr16(c.linW(seg, off, 2), regs[EAX]);
-      return;
-    }
-    case 0xa4: stringOp(c, 0, 1); return;
-    case 0xa5: stringOp(c, 0, o32 ? 4 : 2); return;
-    case 0xa6: stringOp(c, 1, 1); return;
-    case 0xa7: stringOp(c, 1, o32 ? 4 : 2); return;
-    case 0xa8: c.alu(4, regs[EAX] & 0xff, c.fetch8(), 0xff); return;
-    case 0xa9: c.alu(4, getRV(c, EAX), fetchImmV(c), o32 ? M32 : 0xffff); return;
-    case 0xaa: stringOp(c, 2, 1); return;
-    case 0xab: stringOp(c, 2, o32 ? 4 : 2); return;
-    case 0xac: stringOp(c, 3, 1); return;
-    case 0xad: stringOp(c, 3, o32 ? 4 : 2); return;
-    case 0xae: stringOp(c, 4, 1); return;
-    case 0xaf: stringOp(c, 4, o32 ? 4 : 2); return;
-    case 0xb0: case 0xb1: case 0xb2: case 0xb3: case 0xb4: case 0xb5: case 0xb6: case 0xb7:
-      setR8(c, op & 7, c.fetch8());
-      return;
-    case 0xb8: case 0xb9: case 0xba: case 0xbb: case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-      if (o32) regs[op & 7] = c.fetch32(); else setR16(c, op & 7, c.fetch16());
-      return;
-    case 0xc0: group2(c, 8, 2); return;
-    case 0xc1: group2(c, o32 ? 32 : 16, 2); return;
-    case 0xc2: case 0xc3: { // RET near [imm16]
-      const imm = op === 0xc2 ? c.fetch16() : 0;
-      const target = o32 ? c.peek32(0) >>> 0 : c.peek16(0);
-      jumpTo(c, target);
-      c.adjustSp((o32 ? 4 : 2) + imm);
-      return;
-    }
-    case 0xc4: loadFarPointer(c, ES); return;
-    case 0xc5: loadFarPointer(c, DS); return;
-    case 0xc6: {
-      decodeModrm(c);
-      if (c.modrm & 0x38) c.raise(EX_UD);
-      if (c.modrm >= 0xc0) { setR8(c, c.modrm & 7, c.fetch8()); return; }
-      const imm = c.fetch8();
-      c.wr8(c.linW(c.eaSeg, c.eaOff, 1), imm);
-      return;
-    }
-    case 0xc7: {
-      decodeModrm(c);
-      if (c.modrm & 0x38) c.raise(EX_UD);
-      if (c.modrm >= 0xc0) { setRV(c, c.modrm & 7, fetchImmV(c)); return; }
-      const imm = fetchImmV(c);
-      writeEV(c, imm);
-      return;
-    }
-    case 0xc8: enter(c); return;
-    case 0xc9: { // LEAVE
-      const bp = c.ss32 ? regs[EBP] >>> 0 : regs[EBP] & 0xffff;
-      const v = o32 ? c.rd32(c.linR(SS, bp, 4)) : c.rd16(c.linR(SS, bp, 2));
-      if (c.ss32) regs[ESP] = bp + (o32 ? 4 : 2); else setR16(c, ESP, bp + (o32 ? 4 : 2));
-      setRV(c, EBP, v);
-      return;
-    }
-    case 0xca: c.retFar(c.fetch16()); return;
-    case 0xcb: c.retFar(0); return;
-    case 0xcc: c.interrupt(EX_BP, true, -1); return;
-    case 0xcd: {
-      const v = c.fetch8();
-      c.interrupt(v, true, -1);
-      return;
-    }
-    case 0xce: if (c.getOF()) c.interrupt(EX_OF, true, -1); return;
-    case 0xcf: c.iret(); return;
-    case 0xd0: group2(c, 8, 0); return;
-    case 0xd1: group2(c, o32 ? 32 : 16, 0); return;
-    case 0xd2: group2(c, 8, 1); return;
-    case 0xd3: group2(c, o32 ? 32 : 16, 1); return;
-    case 0xd4: { // AAM
-      const base = c.fetch8();
-      if (base === 0) c.raise(EX_DE);
-      const al = regs[EAX] & 0xff;
-      const r = al % base;
-      setR16(c, EAX, (Math.floor(al / base) << 8) | r);
-      c.setResultFlags(r, 0xff, 0, false);
-      return;
-    }
-    case 0xd5: { // AAD
-      const base = c.fetch8();
-      const al = regs[EAX] & 0xff, ah = (regs[EAX] >> 8) & 0xff;
-      const r = c.alu(0, al, (ah * base) & 0xff, 0xff);
-      setR16(c, EAX, r);
-      return;
-    }
-    case 0xd6: setR8(c, EAX, c.getCF() ? 0xff : 0); return; // SALC
-    case 0xd7: { // XLAT
-      const seg = c.segOvr >= 0 ? c.segOvr : DS;
-      const off = c.a32 ? (regs[EBX] + (regs[EAX] & 0xff)) >>> 0 : (regs[EBX] + (regs[EAX] & 0xff)) & 0xffff;
-      setR8(c, EAX, c.rd8(c.linR(seg, off, 1)));
-      return;
-    }
-    case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
-      decodeModrm(c);
-      fpuAvailable(c);
-      fpuExecute(c, op, c.modrm);
-      return;
-    case 0xe0: case 0xe1: case 0xe2: { // LOOPNE/LOOPE/LOOP
-      const d = fetchS8(c);
-      let cnt: number;
-      if (c.a32) { cnt = (regs[ECX] - 1) | 0; regs[ECX] = cnt; } else { cnt = (regs[ECX] - 1) & 0xffff; setR16(c, ECX, cnt); }
-      const take = cnt !== 0 && (op === 0xe2 || (op === 0xe1 ? c.getZF() : !c.getZF()));
-      if (take) jumpTo(c, c.eip + d);
-      return;
-    }
-    case 0xe3: {
-      const d = fetchS8(c);
-      if ((c.a32 ? regs[ECX] : regs[ECX] & 0xffff) === 0) jumpTo(c, c.eip + d);
-      return;
-    }
-    case 0xe4: { const p = c.fetch8(); c.checkIo(p, 1); setR8(c, EAX, c.io.read8(p)); return; }
-    case 0xe5: { const p = c.fetch8(); c.checkIo(p, o32 ? 4 : 2); if (o32) regs[EAX] = c.io.read32(p); else setR16(c, EAX, c.io.read16(p)); return; }
-    case 0xe6: { const p = c.fetch8(); c.checkIo(p, 1); c.io.write8(p, regs[EAX] & 0xff); return; }
-    case 0xe7: { const p = c.fetch8(); c.checkIo(p, o32 ? 4 : 2); if (o32) c.io.write32(p, regs[EAX]); else c.io.write16(p, regs[EAX] & 0xffff); return; }
-    case 0xe8: { // CALL rel
-      const d = o32 ? c.fetch32() : (c.fetch16() << 16) >> 16;
-      const ret = c.eip;
-      const target = o32 ? (ret + d) >>> 0 : (ret + d) & 0xffff;
-      if (target > c.segLimit[CS]) c.raiseGP(0);
-      c.pushV(ret);
-      c.eip = target;
-      return;
-    }
-    case 0xe9: { const d = o32 ? c.fetch32() : (c.fetch16() << 16) >> 16; jumpTo(c, c.eip + d); return; }
-    case 0xea: { const off = fetchImmV(c); const sel = c.fetch16(); c.jmpFar(sel, off >>> 0); return; }
-    case 0xeb: { const d = fetchS8(c); jumpTo(c, c.eip + d); return; }
-    case 0xec: { const p = regs[EDX] & 0xffff; c.checkIo(p, 1); setR8(c, EAX, c.io.read8(p)); return; }
-    case 0xed: { const p = regs[EDX] & 0xffff; c.checkIo(p, o32 ? 4 : 2); if (o32) regs[EAX] = c.io.read32(p); else setR16(c, EAX, c.io.read16(p)); return; }
-    case 0xee: { const p = regs[EDX] & 0xffff; c.checkIo(p, 1); c.io.write8(p, regs[EAX] & 0xff); return; }
-    case 0xef: { const p = regs[EDX] & 0xffff; c.checkIo(p, o32 ? 4 : 2); if (o32) c.io.write32(p, regs[EAX]); else c.io.write16(p, regs[EAX] & 0xffff); return; }
-    case 0xf1: c.dr[6] |= 0; c.interrupt(EX_DB, false, -1); return; // ICEBP: #DB as a trap, no DPL check
-    case 0xf4: // HLT
-      requireCpl0(c);
-      c.halted = true;
-      c.attention = true;
-      return;
-    case 0xf5: c.materializeCF(); c.flags ^= CF; return;
-    case 0xf6: group3(c, 8); return;
-    case 0xf7: group3(c, o32 ? 32 : 16); return;
-    case 0xf8: c.materializeCF(); c.flags &= ~CF; return;
-    case 0xf9: c.materializeCF(); c.flags |= CF; return;
-    case 0xfa: // CLI
-      if (c.protectedMode && ((c.flags & VM) ? ((c.flags & IOPL) >> 12) < 3 : c.cpl > ((c.flags & IOPL) >> 12))) c.raiseGP(0);
-      c.flags &= ~IF;
-      return;
-    case 0xfb: // STI: interrupts stay blocked until after the next instruction
-      if (c.protectedMode && ((c.flags & VM) ? ((c.flags & IOPL) >> 12) < 3 : c.cpl > ((c.flags & IOPL) >> 12))) c.raiseGP(0);
-      if (!(c.flags & IF)) { c.flags |= IF; c.inhibitIrq = true; c.attention = true; }
-      return;
-    case 0xfc: c.flags &= ~DF; return;
-    case 0xfd: c.flags |= DF; return;
-    case 0xfe: { // INC/DEC Eb
-      decodeModrm(c);
-      const sub = (c.modrm >> 3) & 7;
-      if (sub > 1) c.raise(EX_UD);
-      if (c.modrm >= 0xc0) {
-        const rm = c.modrm & 7;
-        setR8(c, rm, sub === 0 ? c.inc(getR8(c, rm), 0xff) : c.dec(getR8(c, rm), 0xff));
-      } else {
-        const lin = eaLinW(c, 1);
-        const v = c.rd8(lin);
-        c.wr8(lin, sub === 0 ? c.inc(v, 0xff) : c.dec(v, 0xff));
-      }
-      return;
-    }
-    case 0xff: group5(c); return;
-    default:
-      c.raise(EX_UD);
+    return;
   }
+}
+
+function opFF(c: Cpu, op: number): void {
+  group5(c); return;
+}
+
+function opUD(c: Cpu, _op: number): void { c.raise(EX_UD); }
+
+/** Dispatch table for one-byte opcodes. */
+const OPS: ((c: Cpu, op: number) => void)[] = new Array(256).fill(opUD);
+OPS[0x00] = op00;
+OPS[0x08] = op00;
+OPS[0x10] = op00;
+OPS[0x18] = op00;
+OPS[0x20] = op00;
+OPS[0x28] = op00;
+OPS[0x30] = op00;
+OPS[0x38] = op00;
+OPS[0x01] = op01;
+OPS[0x09] = op01;
+OPS[0x11] = op01;
+OPS[0x19] = op01;
+OPS[0x21] = op01;
+OPS[0x29] = op01;
+OPS[0x31] = op01;
+OPS[0x39] = op01;
+OPS[0x02] = op02;
+OPS[0x0a] = op02;
+OPS[0x12] = op02;
+OPS[0x1a] = op02;
+OPS[0x22] = op02;
+OPS[0x2a] = op02;
+OPS[0x32] = op02;
+OPS[0x3a] = op02;
+OPS[0x03] = op03;
+OPS[0x0b] = op03;
+OPS[0x13] = op03;
+OPS[0x1b] = op03;
+OPS[0x23] = op03;
+OPS[0x2b] = op03;
+OPS[0x33] = op03;
+OPS[0x3b] = op03;
+OPS[0x04] = op04;
+OPS[0x0c] = op04;
+OPS[0x14] = op04;
+OPS[0x1c] = op04;
+OPS[0x24] = op04;
+OPS[0x2c] = op04;
+OPS[0x34] = op04;
+OPS[0x3c] = op04;
+OPS[0x05] = op05;
+OPS[0x0d] = op05;
+OPS[0x15] = op05;
+OPS[0x1d] = op05;
+OPS[0x25] = op05;
+OPS[0x2d] = op05;
+OPS[0x35] = op05;
+OPS[0x3d] = op05;
+OPS[0x06] = op06;
+OPS[0x0e] = op0E;
+OPS[0x16] = op16;
+OPS[0x1e] = op1E;
+OPS[0x07] = op07;
+OPS[0x17] = op07;
+OPS[0x1f] = op07;
+OPS[0x0f] = op0F;
+OPS[0x27] = op27;
+OPS[0x2f] = op2F;
+OPS[0x37] = op37;
+OPS[0x3f] = op3F;
+OPS[0x40] = op40;
+OPS[0x41] = op40;
+OPS[0x42] = op40;
+OPS[0x43] = op40;
+OPS[0x44] = op40;
+OPS[0x45] = op40;
+OPS[0x46] = op40;
+OPS[0x47] = op40;
+OPS[0x48] = op48;
+OPS[0x49] = op48;
+OPS[0x4a] = op48;
+OPS[0x4b] = op48;
+OPS[0x4c] = op48;
+OPS[0x4d] = op48;
+OPS[0x4e] = op48;
+OPS[0x4f] = op48;
+OPS[0x50] = op50;
+OPS[0x51] = op50;
+OPS[0x52] = op50;
+OPS[0x53] = op50;
+OPS[0x54] = op50;
+OPS[0x55] = op50;
+OPS[0x56] = op50;
+OPS[0x57] = op50;
+OPS[0x58] = op58;
+OPS[0x59] = op58;
+OPS[0x5a] = op58;
+OPS[0x5b] = op58;
+OPS[0x5c] = op58;
+OPS[0x5d] = op58;
+OPS[0x5e] = op58;
+OPS[0x5f] = op58;
+OPS[0x60] = op60;
+OPS[0x61] = op61;
+OPS[0x62] = op62;
+OPS[0x63] = op63;
+OPS[0x68] = op68;
+OPS[0x69] = op69;
+OPS[0x6b] = op69;
+OPS[0x6a] = op6A;
+OPS[0x6c] = op6C;
+OPS[0x6d] = op6D;
+OPS[0x6e] = op6E;
+OPS[0x6f] = op6F;
+OPS[0x70] = op70;
+OPS[0x71] = op70;
+OPS[0x72] = op70;
+OPS[0x73] = op70;
+OPS[0x74] = op70;
+OPS[0x75] = op70;
+OPS[0x76] = op70;
+OPS[0x77] = op70;
+OPS[0x78] = op70;
+OPS[0x79] = op70;
+OPS[0x7a] = op70;
+OPS[0x7b] = op70;
+OPS[0x7c] = op70;
+OPS[0x7d] = op70;
+OPS[0x7e] = op70;
+OPS[0x7f] = op70;
+OPS[0x80] = op80;
+OPS[0x82] = op80;
+OPS[0x81] = op81;
+OPS[0x83] = op81;
+OPS[0x84] = op84;
+OPS[0x85] = op85;
+OPS[0x86] = op86;
+OPS[0x87] = op87;
+OPS[0x88] = op88;
+OPS[0x89] = op89;
+OPS[0x8a] = op8A;
+OPS[0x8b] = op8B;
+OPS[0x8c] = op8C;
+OPS[0x8d] = op8D;
+OPS[0x8e] = op8E;
+OPS[0x8f] = op8F;
+OPS[0x90] = op90;
+OPS[0x91] = op91;
+OPS[0x92] = op91;
+OPS[0x93] = op91;
+OPS[0x94] = op91;
+OPS[0x95] = op91;
+OPS[0x96] = op91;
+OPS[0x97] = op91;
+OPS[0x98] = op98;
+OPS[0x99] = op99;
+OPS[0x9a] = op9A;
+OPS[0x9b] = op9B;
+OPS[0x9c] = op9C;
+OPS[0x9d] = op9D;
+OPS[0x9e] = op9E;
+OPS[0x9f] = op9F;
+OPS[0xa0] = opA0;
+OPS[0xa1] = opA0;
+OPS[0xa2] = opA0;
+OPS[0xa3] = opA0;
+OPS[0xa4] = opA4;
+OPS[0xa5] = opA5;
+OPS[0xa6] = opA6;
+OPS[0xa7] = opA7;
+OPS[0xa8] = opA8;
+OPS[0xa9] = opA9;
+OPS[0xaa] = opAA;
+OPS[0xab] = opAB;
+OPS[0xac] = opAC;
+OPS[0xad] = opAD;
+OPS[0xae] = opAE;
+OPS[0xaf] = opAF;
+OPS[0xb0] = opB0;
+OPS[0xb1] = opB0;
+OPS[0xb2] = opB0;
+OPS[0xb3] = opB0;
+OPS[0xb4] = opB0;
+OPS[0xb5] = opB0;
+OPS[0xb6] = opB0;
+OPS[0xb7] = opB0;
+OPS[0xb8] = opB8;
+OPS[0xb9] = opB8;
+OPS[0xba] = opB8;
+OPS[0xbb] = opB8;
+OPS[0xbc] = opB8;
+OPS[0xbd] = opB8;
+OPS[0xbe] = opB8;
+OPS[0xbf] = opB8;
+OPS[0xc0] = opC0;
+OPS[0xc1] = opC1;
+OPS[0xc2] = opC2;
+OPS[0xc3] = opC2;
+OPS[0xc4] = opC4;
+OPS[0xc5] = opC5;
+OPS[0xc6] = opC6;
+OPS[0xc7] = opC7;
+OPS[0xc8] = opC8;
+OPS[0xc9] = opC9;
+OPS[0xca] = opCA;
+OPS[0xcb] = opCB;
+OPS[0xcc] = opCC;
+OPS[0xcd] = opCD;
+OPS[0xce] = opCE;
+OPS[0xcf] = opCF;
+OPS[0xd0] = opD0;
+OPS[0xd1] = opD1;
+OPS[0xd2] = opD2;
+OPS[0xd3] = opD3;
+OPS[0xd4] = opD4;
+OPS[0xd5] = opD5;
+OPS[0xd6] = opD6;
+OPS[0xd7] = opD7;
+OPS[0xd8] = opD8;
+OPS[0xd9] = opD8;
+OPS[0xda] = opD8;
+OPS[0xdb] = opD8;
+OPS[0xdc] = opD8;
+OPS[0xdd] = opD8;
+OPS[0xde] = opD8;
+OPS[0xdf] = opD8;
+OPS[0xe0] = opE0;
+OPS[0xe1] = opE0;
+OPS[0xe2] = opE0;
+OPS[0xe3] = opE3;
+OPS[0xe4] = opE4;
+OPS[0xe5] = opE5;
+OPS[0xe6] = opE6;
+OPS[0xe7] = opE7;
+OPS[0xe8] = opE8;
+OPS[0xe9] = opE9;
+OPS[0xea] = opEA;
+OPS[0xeb] = opEB;
+OPS[0xec] = opEC;
+OPS[0xed] = opED;
+OPS[0xee] = opEE;
+OPS[0xef] = opEF;
+OPS[0xf1] = opF1;
+OPS[0xf4] = opF4;
+OPS[0xf5] = opF5;
+OPS[0xf6] = opF6;
+OPS[0xf7] = opF7;
+OPS[0xf8] = opF8;
+OPS[0xf9] = opF9;
+OPS[0xfa] = opFA;
+OPS[0xfb] = opFB;
+OPS[0xfc] = opFC;
+OPS[0xfd] = opFD;
+OPS[0xfe] = opFE;
+OPS[0xff] = opFF;
+
+export function executeOne(c: Cpu): void {
+  // Prefix state is reset only when the previous instruction used prefixes (or the mode
+  // changed): most instructions have none, and four stores per instruction add up.
+  if (c.prefixDirty) {
+    c.o32 = c.code32; c.a32 = c.code32; c.segOvr = -1; c.rep = 0; c.prefixDirty = false;
+  }
+  const op = c.fetch8();
+  if (PREFIX[op]) { decodePrefixes(c, op); return; }
+  OPS[op](c, op);
+}
+
+function decodePrefixes(c: Cpu, op: number): void {
+  c.prefixDirty = true;
+  let n = 0;
+  do {
+    switch (op) {
+      case 0x26: c.segOvr = ES; break;
+      case 0x2e: c.segOvr = CS; break;
+      case 0x36: c.segOvr = SS; break;
+      case 0x3e: c.segOvr = DS; break;
+      case 0x64: c.segOvr = FS; break;
+      case 0x65: c.segOvr = GS; break;
+      case 0x66: c.o32 = !c.code32; break;
+      case 0x67: c.a32 = !c.code32; break;
+      case 0xf0: break; // LOCK: single CPU, nothing to do
+      default: c.rep = op; break;
+    }
+    if (++n >= 15) c.raiseGP(0);
+    op = c.fetch8();
+  } while (PREFIX[op]);
+  OPS[op](c, op);
 }
 
 function group5(c: Cpu): void {

@@ -76,8 +76,8 @@ export class FwCfg implements Device {
     });
     if (this.memory) {
       bus.register(PORT_DMA, 8, {
-        // Reading the DMA port gives the "QEMU CFG" signature, big-endian.
-        read32: (p) => (p === PORT_DMA ? 0x51454d55 : p === PORT_DMA + 4 ? 0x20434647 : 0),
+        // Reading the DMA port gives the bytes "QEMU CFG" in address order.
+        read32: (p) => (p === PORT_DMA ? 0x554d4551 : p === PORT_DMA + 4 ? 0x47464320 : 0),
         read8: (p) => 'QEMU CFG'.charCodeAt(p - PORT_DMA),
         write32: (p, v) => {
           if (p === PORT_DMA) this.dmaHigh = swap32(v);
@@ -189,10 +189,12 @@ export class FwCfg implements Device {
       } else if (control & (DMA_READ | DMA_SKIP)) {
         const item = this.items.get(this.selector) ?? new Uint8Array(0);
         if (control & DMA_READ) {
-          const out = new Uint8Array(length); // past the end reads as zeros
+          if (target + length > mem.size) throw new RangeError('DMA target outside RAM');
           const avail = Math.max(0, Math.min(length, item.length - this.offset));
-          if (avail > 0) out.set(item.subarray(this.offset, this.offset + avail));
-          mem.write(target, out);
+          if (avail > 0) mem.write(target, item.subarray(this.offset, this.offset + avail));
+          // Past the end of the item reads as zeros; written in pieces so a huge length costs no memory.
+          const zeros = new Uint8Array(Math.min(65536, length - avail));
+          for (let done = avail; done < length; done += zeros.length) mem.write(target + done, zeros.subarray(0, Math.min(zeros.length, length - done)));
         }
         this.offset += length;
         control = 0;

@@ -30,6 +30,27 @@ const XLATE = (() => {
   return t;
 })();
 
+/** Set 1 make code → set 2 make code (the inverse of XLATE over make codes). */
+const SET1_TO_SET2 = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let c = 0x7f; c >= 1; c--) if (XLATE[c] < 0x80) t[XLATE[c]] = c;
+  t[0x41] = 0x83; // F7
+  return t;
+})();
+
+/** Converts set-1 bytes (what a PC keyboard delivers through translation) to set 2. */
+export function set1ToSet2(bytes: number[]): number[] {
+  const out: number[] = [];
+  for (const b of bytes) {
+    if (b === 0xe0 || b === 0xe1) { out.push(b); continue; }
+    const code = SET1_TO_SET2[b & 0x7f];
+    if (code < 0) continue; // no set-2 equivalent: drop
+    if (b & 0x80) out.push(0xf0);
+    out.push(code);
+  }
+  return out;
+}
+
 export interface I8042State {
   status: number; ccb: number; outputPort: number; pendingCommand: number; out: number; outIsAux: boolean;
   ctrlQueue: number[]; kbdQueue: number[]; auxQueue: number[]; kbdScanning: boolean; kbdPending: number; scancodeSet: number;
@@ -38,10 +59,11 @@ export interface I8042State {
 
 export class I8042 implements Device {
   readonly name = 'i8042';
-  private status = ST_UNLOCKED;
+  /** After reset the last write counts as a command (A2 set), as QEMU and real parts report. */
+  private status = ST_UNLOCKED | ST_CMD;
   private ccb = CCB_KBD_INT | CCB_AUX_INT;
-  /** Output port: bit 0 = reset line (1 = running), bit 1 = A20. */
-  private outputPort = 0x01;
+  /** Output port: bit 0 = reset line (1 = running), bit 1 = A20; QEMU's power-on value. */
+  private outputPort = 0xcf;
   /** Controller command waiting for its data byte on port 0x60 (0 = none). */
   private pendingCommand = 0;
   private out = 0;
@@ -75,6 +97,11 @@ export class I8042 implements Device {
   sendScancodes(bytes: number[]): void {
     if (!this.kbdScanning) return;
     for (const b of bytes) this.queueKbd(b);
+  }
+
+  /** Host key event as set-1 bytes (the debug views' screen panel sends these). */
+  sendSet1Scancodes(bytes: number[]): void {
+    this.sendScancodes(set1ToSet2(bytes));
   }
 
   private queueKbd(byte: number): void {
@@ -159,7 +186,7 @@ export class I8042 implements Device {
       case 0xad: this.ccb |= CCB_KBD_OFF; break;
       case 0xae: this.ccb &= ~CCB_KBD_OFF; this.refill(); break;
       case 0xc0: this.reply(0x80); break; // input port: keyboard not inhibited
-      case 0xd0: this.reply(this.outputPort | ((this.status & ST_OBF) && !this.outIsAux ? 0x10 : 0) | ((this.status & ST_AUX_OBF) ? 0x20 : 0)); break;
+      case 0xd0: this.reply((this.outputPort & ~0x30) | ((this.status & ST_OBF) && !this.outIsAux ? 0x10 : 0) | ((this.status & ST_AUX_OBF) ? 0x20 : 0)); break;
       case 0xd1: case 0xd2: case 0xd3: case 0xd4: this.pendingCommand = cmd; break;
       case 0xdd: this.setOutputPort(this.outputPort & ~0x02); break;
       case 0xdf: this.setOutputPort(this.outputPort | 0x02); break;
@@ -175,7 +202,7 @@ export class I8042 implements Device {
 
   private setOutputPort(value: number): void {
     this.outputPort = value | 0x01;
-    this.a20.set((value & 0x02) !== 0);
+    this.a20.setInput('kbc', (value & 0x02) !== 0);
     if (!(value & 0x01)) this.requestReset('i8042');
   }
 
@@ -247,7 +274,7 @@ export class I8042 implements Device {
 
   reset(): void {
     Object.assign(this, {
-      status: ST_UNLOCKED, ccb: CCB_KBD_INT | CCB_AUX_INT, outputPort: 0x01, pendingCommand: 0, out: 0, outIsAux: false,
+      status: ST_UNLOCKED | ST_CMD, ccb: CCB_KBD_INT | CCB_AUX_INT, outputPort: 0xcf, pendingCommand: 0, out: 0, outIsAux: false,
       ctrlQueue: [], kbdQueue: [], auxQueue: [], kbdScanning: true, kbdPending: 0, scancodeSet: 2, breakPrefix: false, auxPending: 0, auxStreaming: false,
     });
     this.ram.fill(0);

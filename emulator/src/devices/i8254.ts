@@ -15,7 +15,7 @@ const RW_LSB = 1, RW_MSB = 2, RW_WORD = 3, RW_WORD_HIGH = 4;
 interface ChannelState {
   count: number; latchedCount: number; countLatched: number; status: number; statusLatched: boolean;
   readState: number; writeState: number; writeLatch: number; rwMode: number; mode: number; bcd: boolean;
-  gate: boolean; loadTime: number; loaded: boolean; nullCount: boolean;
+  gate: boolean; loadTime: number; loaded: boolean; nullCount: boolean; waitingTrigger: boolean;
 }
 
 /** Whole ticks of the 1.193182 MHz clock in `ns` nanoseconds, exact for any realistic span. */
@@ -46,6 +46,8 @@ class PitChannel implements ChannelState {
   count = 0x10000; latchedCount = 0; countLatched = 0; status = 0; statusLatched = false;
   readState = RW_WORD; writeState = RW_WORD; writeLatch = 0; rwMode = RW_WORD; mode = 0; bcd = false;
   gate: boolean; loadTime = 0; loaded = false; nullCount = true;
+  /** Modes 1 and 5 count only after a rising gate edge following the load. */
+  waitingTrigger = false;
 
   constructor(private readonly clock: VirtualClock, readonly index: number) {
     this.gate = index !== 2; // channels 0 and 1 have their gates tied high
@@ -58,7 +60,7 @@ class PitChannel implements ChannelState {
 
   /** The counting element's value now (binary). */
   currentCount(now: number): number {
-    if (!this.loaded) return this.count & 0xffff;
+    if (!this.loaded || this.waitingTrigger) return this.count & 0xffff;
     const d = this.elapsed(now);
     switch (this.mode) {
       case 2: return this.count - (d % this.count);
@@ -70,6 +72,7 @@ class PitChannel implements ChannelState {
   /** OUT pin level now. */
   output(now: number): boolean {
     if (!this.loaded) return this.mode !== 0;
+    if (this.waitingTrigger) return true;
     const d = this.elapsed(now);
     switch (this.mode) {
       case 0: return d >= this.count; // low until terminal count
@@ -82,7 +85,7 @@ class PitChannel implements ChannelState {
 
   /** Absolute virtual time of the next OUT transition after `now`, or undefined if none. */
   nextTransition(now: number): number | undefined {
-    if (!this.loaded) return undefined;
+    if (!this.loaded || this.waitingTrigger) return undefined;
     const d = this.elapsed(now);
     const c = this.count;
     let next: number;
@@ -91,20 +94,30 @@ class PitChannel implements ChannelState {
         if (d >= c) return undefined;
         next = c;
         break;
+      case 2: case 3:
+        if (c <= 1) return undefined; // OUT never changes: no events to schedule
+        return this.periodicTransition(d, c);
+      default:
+        if (d < c) next = c; else if (d === c) next = c + 1; else return undefined;
+        break;
+    }
+    return this.loadTime + nsForTicks(next);
+  }
+
+  private periodicTransition(d: number, c: number): number {
+    let next: number;
+    switch (this.mode) {
       case 2: {
         const base = d - (d % c);
         next = d % c < c - 1 ? base + c - 1 : base + c;
         break;
       }
-      case 3: {
+      default: {
         const base = d - (d % c);
         const high = (c + 1) >> 1;
         next = d % c < high ? base + high : base + c;
         break;
       }
-      default:
-        if (d < c) next = c; else if (d === c) next = c + 1; else return undefined;
-        break;
     }
     return this.loadTime + nsForTicks(next);
   }
@@ -116,6 +129,7 @@ class PitChannel implements ChannelState {
     this.loadTime = now;
     this.loaded = true;
     this.nullCount = false;
+    this.waitingTrigger = this.mode === 1 || this.mode === 5;
   }
 
   readStatusByte(now: number): number {
@@ -182,12 +196,15 @@ class PitChannel implements ChannelState {
     const rising = level && !this.gate;
     this.gate = level;
     // Modes 1, 2, 3 and 5 (re)start counting on a rising gate edge.
-    if (rising && this.loaded && this.mode !== 0 && this.mode !== 4) this.loadTime = now;
+    if (rising && this.loaded && this.mode !== 0 && this.mode !== 4) {
+      this.loadTime = now;
+      this.waitingTrigger = false;
+    }
   }
 
   save(): ChannelState {
-    const { count, latchedCount, countLatched, status, statusLatched, readState, writeState, writeLatch, rwMode, mode, bcd, gate, loadTime, loaded, nullCount } = this;
-    return { count, latchedCount, countLatched, status, statusLatched, readState, writeState, writeLatch, rwMode, mode, bcd, gate, loadTime, loaded, nullCount };
+    const { count, latchedCount, countLatched, status, statusLatched, readState, writeState, writeLatch, rwMode, mode, bcd, gate, loadTime, loaded, nullCount, waitingTrigger } = this;
+    return { count, latchedCount, countLatched, status, statusLatched, readState, writeState, writeLatch, rwMode, mode, bcd, gate, loadTime, loaded, nullCount, waitingTrigger };
   }
 
   restore(s: ChannelState): void {

@@ -59,7 +59,7 @@ class Drive {
 type Transfer =
   | { kind: 'none' }
   /** Data to the guest. `stream` holds fetched bytes not yet presented. */
-  | { kind: 'in'; atapi: boolean; remaining: number; stream: Uint8Array; streamPos: number; nextSector: number; sectorsLeft: number; sectorSize: number; blockBytes: number }
+  | { kind: 'in'; atapi: boolean; remaining: number; stream: Uint8Array; streamPos: number; nextSector: number; sectorsLeft: number; sectorSize: number; blockBytes: number; byteLimit?: number }
   | { kind: 'out'; remainingSectors: number; nextSector: number; blockSectors: number }
   | { kind: 'packet' };
 
@@ -394,10 +394,9 @@ class IdeChannel {
     }
     let n: number;
     if (t.atapi) {
-      let lim = this.regs[R_LBA1] | (this.regs[R_LBA2] << 8);
-      if (lim === 0 || lim === 0xffff) lim = 0xfffe;
-      lim &= ~1;
-      n = Math.min(lim, t.remaining, this.buffer.length);
+      // The byte count limit the guest wrote before PACKET (the registers then carry chunk sizes).
+      t.byteLimit ??= this.atapiByteLimit();
+      n = Math.min(t.byteLimit, t.remaining, this.buffer.length);
     } else {
       n = Math.min(t.blockBytes, t.remaining);
     }
@@ -411,6 +410,12 @@ class IdeChannel {
     this.status = ST_DRDY | ST_DSC | ST_DRQ;
     if (t.atapi) { this.regs[R_COUNT] = 0x02; this.regs[R_LBA1] = n & 0xff; this.regs[R_LBA2] = n >> 8; }
     this.raise();
+  }
+
+  private atapiByteLimit(): number {
+    let lim = this.regs[R_LBA1] | (this.regs[R_LBA2] << 8);
+    if (lim === 0 || lim === 0xffff) lim = 0xfffe;
+    return lim & ~1;
   }
 
   private fetch(t: Extract<Transfer, { kind: 'in' }>, bytesNeeded: number): void {

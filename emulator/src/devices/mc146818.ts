@@ -14,6 +14,8 @@ const B_SET = 0x80, B_PIE = 0x40, B_AIE = 0x20, B_UIE = 0x10, B_DM_BINARY = 0x04
 const C_IRQF = 0x80, C_PF = 0x40, C_AF = 0x20, C_UF = 0x10;
 const UIP_WINDOW_NS = 244_000;
 const CENTURY = 0x32;
+/** IBM PS/2 copy of the century byte. */
+const PS2_CENTURY = 0x37;
 
 /** Boot devices as the CMOS boot-order nibbles encode them (SeaBIOS/Bochs convention). */
 export type CmosBootDevice = 'floppy' | 'hd' | 'cdrom' | 'network';
@@ -87,6 +89,7 @@ export class Mc146818 implements Device {
     this.ram[REG_B] = B_24H;
     this.ram[REG_D] = 0x80; // valid RAM and time
     this.fillNvram();
+    this.storeTime(this.currentSeconds());
     this.index = 0;
     this.nmiDisabled = false;
     this.setIrqLevel(false);
@@ -163,6 +166,7 @@ export class Mc146818 implements Device {
     r[0x08] = this.enc(d.getUTCMonth() + 1);
     r[0x09] = this.enc(d.getUTCFullYear() % 100);
     r[CENTURY] = this.enc(Math.floor(d.getUTCFullYear() / 100));
+    r[PS2_CENTURY] = r[CENTURY];
   }
 
   /** Reads the time registers back into seconds (after the guest set the clock). */

@@ -28,7 +28,9 @@ export class PciFunction {
     c[0x0a] = (ids.classCode >> 8) & 0xff;
     c[0x0b] = (ids.classCode >> 16) & 0xff;
     c[0x0e] = ids.headerType ?? 0;
-    if (ids.subsystemVendor !== undefined) { this.set16(0x2c, ids.subsystemVendor); this.set16(0x2e, ids.subsystem ?? 0); }
+    // QEMU gives every device its Red Hat/Qumranet subsystem id; guests see 1af4:1100 there.
+    this.set16(0x2c, ids.subsystemVendor ?? 0x1af4);
+    this.set16(0x2e, ids.subsystem ?? 0x1100);
     this.writable[0x04] = 0xff; this.writable[0x05] = 0x07; // command register
     this.writable[0x0c] = 0xff; this.writable[0x0d] = 0xff; // cache line size, latency timer
     this.writable[0x3c] = 0xff; // interrupt line
@@ -92,8 +94,7 @@ export function i440fxHostBridge(): PciFunction {
 
 export function piix3IsaBridge(): PciFunction {
   const f = new PciFunction('piix3-isa', { vendor: 0x8086, device: 0x7000, classCode: 0x060100, headerType: 0x80 });
-  f.set16(0x04, 0x0007);
-  f.set16(0x06, 0x0200); // DEVSEL medium
+  f.set16(0x06, 0x0200); // DEVSEL medium; command register starts at 0 as on QEMU
   for (let r = 0x60; r <= 0x63; r++) { f.config[r] = 0x80; f.writable[r] = 0x8f; } // PIRQ routing, disabled
   f.config[0x4c] = 0x4d; f.writable[0x4c] = 0xff; // ISA recovery timer
   f.config[0x69] = 0x02; f.writable[0x69] = 0xfe; // top of memory

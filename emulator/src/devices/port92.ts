@@ -1,5 +1,5 @@
-// System control port A (0x92, "fast A20"): bit 1 drives the A20 gate, writing bit 0 = 1
-// pulses the CPU reset line (fast reset). Reads return the A20 state in bit 1.
+// System control port A (0x92, "fast A20"): bit 1 is the fast-A20 input of the A20 gate,
+// writing bit 0 = 1 pulses the CPU reset line (fast reset). Reads return the latch.
 import type { IoBus } from '../bus/ioBus';
 import type { Device } from './device';
 import type { A20Gate, ResetRequest } from './signals';
@@ -14,11 +14,11 @@ export class Port92 implements Device {
 
   register(bus: IoBus): void {
     bus.register(0x92, 1, {
-      read8: () => (this.value & ~0x02) | (this.a20.enabled ? 0x02 : 0),
+      read8: () => this.value,
       write8: (_p, v) => {
         const old = this.value;
         this.value = v & 0x02; // bit 0 reads back as 0 after the reset pulse
-        this.a20.set((v & 0x02) !== 0);
+        this.a20.setInput('port92', (v & 0x02) !== 0);
         if ((v & 1) && !(old & 1)) this.requestReset('port92');
       },
     });

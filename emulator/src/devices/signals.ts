@@ -47,19 +47,30 @@ function checkRange(address: number, length: number, size: number): void {
 }
 
 /**
- * The A20 gate: port 0x92 and the i8042 output port both drive it. The machine subscribes to
- * remap the 1 MiB wrap-around.
+ * The A20 gate. The chipset ORs two sources: the i8042 output port (bit 1, on at power-up as on
+ * QEMU's PC) and port 0x92's fast-A20 bit. The machine subscribes to remap the 1 MiB wrap-around.
  */
 export class A20Gate {
-  private on = false;
+  private kbc = true;
+  private fast = false;
+  private on = true;
   private readonly listeners: ((enabled: boolean) => void)[] = [];
 
   get enabled(): boolean { return this.on; }
 
-  set(enabled: boolean): void {
-    if (enabled === this.on) return;
-    this.on = enabled;
-    for (const l of this.listeners) l(enabled);
+  /** Drives one source; the line follows their OR. */
+  setInput(source: 'kbc' | 'port92', enabled: boolean): void {
+    if (source === 'kbc') this.kbc = enabled; else this.fast = enabled;
+    const on = this.kbc || this.fast;
+    if (on === this.on) return;
+    this.on = on;
+    for (const l of this.listeners) l(on);
+  }
+
+  /** Power-on state: the i8042 output enables A20, port 0x92 does not. */
+  reset(): void {
+    this.setInput('port92', false);
+    this.setInput('kbc', true);
   }
 
   onChange(listener: (enabled: boolean) => void): void {

@@ -31,14 +31,17 @@ export class Uart16550 implements Device {
   private divisor = 12; // 9600 baud
   private ier = 0;
   private lcr = 0;
-  private mcr = 0;
+  /** OUT2 starts set (QEMU's reset value), so the IRQ line is connected until a driver clears it. */
+  private mcr = MCR_OUT2;
   private lsr = LSR_THRE | LSR_TEMT;
   /** Modem status: CTS, DSR, DCD asserted (a cable with a terminal attached). */
   private msr = 0xb0;
   private scr = 0;
   private fcr = 0;
   private rx: number[] = [];
+  /** Host input not yet in the FIFO: `input[inputHead..]` (a queue without O(n) shifts). */
   private input: number[] = [];
+  private inputHead = 0;
   private thrIpending = false;
   private timeoutPending = false;
   private irqLevel = false;
@@ -61,14 +64,14 @@ export class Uart16550 implements Device {
   /** Queues host input (keyboard, pasted text) for the guest. */
   receive(data: Uint8Array | string): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const room = INPUT_QUEUE_LIMIT - this.input.length;
+    const room = INPUT_QUEUE_LIMIT - (this.input.length - this.inputHead);
     for (let i = 0; i < Math.min(room, bytes.length); i++) this.input.push(bytes[i]);
     this.fillFifo();
   }
 
   /** Bytes waiting to enter the guest (queued plus in the FIFO). */
   get pendingInput(): number {
-    return this.input.length + this.rx.length;
+    return this.input.length - this.inputHead + this.rx.length;
   }
 
   private get fifoEnabled(): boolean { return (this.fcr & 1) !== 0; }
@@ -84,10 +87,12 @@ export class Uart16550 implements Device {
   private fillFifo(): void {
     if (this.mcr & MCR_LOOP) return;
     let moved = false;
-    while (this.input.length > 0 && this.rx.length < this.rxCapacity) {
-      this.rx.push(this.input.shift()!);
+    while (this.inputHead < this.input.length && this.rx.length < this.rxCapacity) {
+      this.rx.push(this.input[this.inputHead++]);
       moved = true;
     }
+    if (this.inputHead === this.input.length) { this.input = []; this.inputHead = 0; }
+    else if (this.inputHead > 4096) { this.input = this.input.slice(this.inputHead); this.inputHead = 0; }
     if (moved) this.dataArrived();
   }
 
@@ -216,7 +221,7 @@ export class Uart16550 implements Device {
   }
 
   reset(): void {
-    this.divisor = 12; this.ier = 0; this.lcr = 0; this.mcr = 0; this.lsr = LSR_THRE | LSR_TEMT;
+    this.divisor = 12; this.ier = 0; this.lcr = 0; this.mcr = MCR_OUT2; this.lsr = LSR_THRE | LSR_TEMT;
     this.msr = 0xb0; this.scr = 0; this.fcr = 0; this.rx = []; this.thrIpending = false;
     this.timeoutPending = false; this.timeout.disarm();
     this.updateIrq();
@@ -225,7 +230,7 @@ export class Uart16550 implements Device {
   saveState(): UartState {
     return {
       divisor: this.divisor, ier: this.ier, lcr: this.lcr, mcr: this.mcr, lsr: this.lsr, msr: this.msr, scr: this.scr,
-      fcr: this.fcr, rx: [...this.rx], input: [...this.input], thrIpending: this.thrIpending,
+      fcr: this.fcr, rx: [...this.rx], input: this.input.slice(this.inputHead), thrIpending: this.thrIpending,
       timeoutPending: this.timeoutPending, irqLevel: this.irqLevel, timeoutDeadline: this.timeout.deadline,
     };
   }
@@ -235,6 +240,7 @@ export class Uart16550 implements Device {
     Object.assign(this, { divisor: s.divisor, ier: s.ier, lcr: s.lcr, mcr: s.mcr, lsr: s.lsr, msr: s.msr, scr: s.scr, fcr: s.fcr, thrIpending: s.thrIpending, timeoutPending: s.timeoutPending, irqLevel: s.irqLevel });
     this.rx = [...s.rx];
     this.input = [...s.input];
+    this.inputHead = 0;
     if (s.timeoutDeadline === undefined) this.timeout.disarm(); else this.timeout.arm(s.timeoutDeadline);
   }
 }

@@ -19,9 +19,18 @@ export class VolumeFileSystem {
     return path.split('/').filter((c) => c !== '' && c !== '.');
   }
 
+  /** Recent directory listings by inode id, so resolving many paths in one directory stays linear. */
+  private readonly listings = new Map<number, Map<string, Inode>>();
+
   private async lookup(dir: Inode, name: string): Promise<Inode | undefined> {
     if (this.driver.lookup) return this.driver.lookup(dir, name);
-    return (await this.driver.list(dir)).find((e) => e.name === name)?.inode;
+    let names = this.listings.get(dir.id);
+    if (!names) {
+      names = new Map((await this.driver.list(dir)).map((e) => [e.name, e.inode]));
+      if (this.listings.size >= 16) this.listings.delete(this.listings.keys().next().value!);
+      this.listings.set(dir.id, names);
+    }
+    return names.get(name);
   }
 
   /** Resolves a path to its inode; the last component's symlink is followed unless `lstat`. */

@@ -54,18 +54,29 @@ export function complete(an: LibvirtAnalyzer, doc: TextDocument, pos: Position):
       if (!state.attributes) return [];
       const present = new Set(ctx.element.attributes.map((a) => a.name));
       const required = new Set(requiredAttributes(state.attributes));
-      const seen = new Set<string>();
-      const items: CompletionItem[] = [];
+      const byName = new Map<string, Pattern[]>();
       for (const a of expectedAttributes(state.attributes)) {
-        if (present.has(a.local) || seen.has(a.local)) continue;
-        seen.add(a.local);
-        const vals = attributeValues(state.attributes, a.ns, a.local);
+        if (present.has(a.local)) continue;
+        let list = byName.get(a.local);
+        if (!list) byName.set(a.local, (list = []));
+        list.push(a.pattern);
+      }
+      const items: CompletionItem[] = [];
+      for (const [name, patterns] of byName) {
+        const values = new Set<string>();
+        const types = new Set<string>();
+        for (const p of patterns) {
+          const v = expectedValues(p.a!);
+          v.values.forEach((x) => values.add(x));
+          v.types.forEach((x) => types.add(x));
+        }
+        const vals = [...values];
         items.push({
-          label: a.local, kind: CompletionItemKind.Property,
-          detail: vals.values.length ? vals.values.slice(0, 8).join(' | ') + (vals.values.length > 8 ? ' | …' : '') : vals.types.join(' | ') || undefined,
-          sortText: required.has(a.local) ? `0${a.local}` : `1${a.local}`,
+          label: name, kind: CompletionItemKind.Property,
+          detail: vals.length ? vals.slice(0, 8).join(' | ') + (vals.length > 8 ? ' | …' : '') : [...types].join(' | ') || undefined,
+          sortText: required.has(name) ? `0${name}` : `1${name}`,
           insertTextFormat: InsertTextFormat.Snippet,
-          textEdit: { range: range(ctx.start), newText: `${a.local}='$1'` },
+          textEdit: { range: range(ctx.start), newText: `${name}='$1'` },
           command: { title: 'Suggest values', command: 'editor.action.triggerSuggest' },
         });
       }
@@ -140,7 +151,8 @@ function elementItems(schema: CompiledSchema, content: Pattern | undefined, rang
       sortText: `1${e.local}`,
     });
   }
-  for (const s of DEVICE_SNIPPETS) {
+  // Device snippets belong in <devices> (a <disk> also has a <serial>, but not a serial port).
+  for (const s of parent.local === 'devices' ? DEVICE_SNIPPETS : []) {
     if (!seen.has(s.element)) continue;
     items.push({
       label: s.label, kind: CompletionItemKind.Snippet, detail: s.detail, insertTextFormat: InsertTextFormat.Snippet,

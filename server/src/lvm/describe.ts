@@ -1,4 +1,5 @@
 // Text for hover and completion: what a setting is, its type, default and versions.
+import { ENUMERATIONS } from './enumerations';
 import { OWN_DESCRIPTIONS } from './ownDescriptions';
 import { REPLACED_BY, typeName, type SettingDef, type SettingsModel } from './settings';
 
@@ -16,6 +17,8 @@ export function describe(def: SettingDef, model: SettingsModel, lvmText: string 
   const lines: string[] = [`**${def.path}** — ${def.kind === 'section' ? 'section' : typeName(def)}`, ''];
   const text = lvmText ?? OWN_DESCRIPTIONS[def.vpath];
   if (text) lines.push(text, '');
+  const known = ENUMERATIONS[def.path];
+  if (known) lines.push(`Values: ${known.values.map((v) => `\`${v}\``).join(', ')}${known.rejected ? ' (lvm2 refuses others)' : ''}`);
   if (def.kind === 'setting') {
     if (def.defaultText !== undefined) lines.push(`Default: \`${def.defaultText}\``);
     else if (def.runtimeDefault) lines.push('Default: computed by lvm2 at run time');

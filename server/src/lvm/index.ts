@@ -21,6 +21,7 @@ import { describe, shortDetail } from './describe';
 import type { LvmDiagnostic } from './diagnostic';
 import { effectiveTree } from './effective';
 import { ENUMERATIONS } from './enumerations';
+import { describeMetadataField, vgExtentSize } from './metadataHover';
 import { parse } from './parser';
 import { newestModel, settingsModel, type SettingDef, type SettingsModel } from './settings';
 import { installedLvmVersion, lvmDescriptions } from './system';
@@ -130,7 +131,10 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
     if (valueMatch) {
       const keys = [...sections, valueMatch[1]];
       const def = model.get(vpathFor(model, keys));
-      return def && def.kind === 'setting' ? valueItems(def) : [];
+      if (!def || def.kind !== 'setting') return [];
+      // Replace only the value being typed, so the client filters on it.
+      const range = { start: doc.positionAt(offset - /[^\s[,=]*$/.exec(prefix)![0].length), end: pos };
+      return valueItems(def).map((i) => ({ ...i, textEdit: { range, newText: i.label } }));
     }
     const keyMatch = /(?:^|[\s{}])([^\s={}]*)$/.exec(prefix);
     const typed = keyMatch ? keyMatch[1] : '';
@@ -138,6 +142,8 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
     const parentKeys = slash >= 0 ? [...sections, typed.slice(0, slash)] : sections;
     const parentVp = parentKeys.length ? vpathFor(model, parentKeys) : '';
     const descriptions = await lvmDescriptions();
+    // After `devices/` only the part after the last '/' is replaced (and filtered on).
+    const range = { start: doc.positionAt(offset - (typed.length - slash - 1)), end: pos };
     return model.childrenOf(parentVp).filter((d) => !d.flags.has('CFG_NAME_VARIABLE')).map((def): CompletionItem => {
       const deprecated = model.isDeprecated(def);
       const item: CompletionItem = {
@@ -148,7 +154,10 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
         tags: deprecated ? [CompletionItemTag.Deprecated] : undefined,
         sortText: `${deprecated ? '1' : '0'}${def.name}`,
         insertTextFormat: InsertTextFormat.Snippet,
-        insertText: def.kind === 'section' ? `${def.name} {\n\t$0\n}` : `${def.name} = \${1:${(def.defaultText ?? '').replace(/[$}\\]/g, '\\$&')}}`,
+        textEdit: {
+          range,
+          newText: def.kind === 'section' ? `${def.name} {\n\t$0\n}` : `${def.name} = \${1:${(def.defaultText ?? '').replace(/[$}\\]/g, '\\$&')}}`,
+        },
       };
       return item;
     });
@@ -167,11 +176,16 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
 
     async hover(doc, pos): Promise<Hover | null> {
       const text = doc.getText();
-      if (detectKind(pathOf(doc.uri), text) === 'lvm-metadata') return null;
       const offset = doc.offsetAt(pos);
       const parsed = parse(text);
       const found = findItemAt(parsed.root.children, offset, []);
       if (!found) return null;
+      if (detectKind(pathOf(doc.uri), text) === 'lvm-metadata') {
+        const item = found.item;
+        if (item.kind !== 'setting' || item.value?.kind !== 'int') return null;
+        const md = describeMetadataField(item.key, item.value.value as number, vgExtentSize(parsed.root));
+        return md ? { contents: { kind: 'markdown', value: md }, range: toRange(item.span) } : null;
+      }
       const model = settingsModel(await versionNow());
       const onKey = contains(found.item.keySpan, offset);
       if (!onKey && !(found.item.kind === 'setting' && found.item.value && contains(found.item.value.span, offset))) return null;

@@ -99,6 +99,8 @@ class Parser {
   readonly errors: ParseError[] = [];
   private tok: Token;
   private depth = 0;
+  /** An unclosed string swallowed the rest of the text: the braces it ate are not the mistake. */
+  private unterminated = false;
   private prev: Token | undefined;
   /** The last scalar value parsed, with the '=' it belonged to: used to explain later errors. */
   private lastValue: { node: ScalarNode; tok: Token; eq?: Token } | undefined;
@@ -148,7 +150,8 @@ class Parser {
     for (;;) {
       while (p < end && isSpace(text.charCodeAt(p))) p++;
       if (p < end && text.charCodeAt(p) === 35 /* # */) {
-        while (p < end && text.charCodeAt(p) !== 10) p++;
+        const nl = text.indexOf('\n', p);
+        p = nl < 0 || nl > end ? end : nl;
         continue;
       }
       break;
@@ -221,9 +224,19 @@ class Parser {
     return tok.t === T.DqString ? unescapeDoubleQuoted(inner) : inner;
   }
 
-  private checkTerminated(tok: Token): void {
-    if ((tok.t === T.DqString || tok.t === T.SqString) && !tok.terminated) {
-      this.error('syntax.unterminated-string', `String is not closed: the ${tok.t === T.DqString ? 'double' : 'single'} quote opened here has no closing quote before the end of the file`, tok.start, tok.start + 1);
+  /**
+   * A string without its closing quote runs to the end of the file. lvm2 then drops the last
+   * character and, if nothing else is open, accepts it (a warning); inside a section or an
+   * array it fails at the end of the file (an error, reported here, on the quote).
+   */
+  private checkTerminated(tok: Token, inArray: boolean): void {
+    if ((tok.t !== T.DqString && tok.t !== T.SqString) || tok.terminated) return;
+    const quote = tok.t === T.DqString ? 'double' : 'single';
+    if (this.depth === 0 && !inArray) {
+      this.warn('syntax.unterminated-string', `String is not closed: lvm2 reads this ${quote}-quoted string to the end of the file and drops its last character`, tok.start, tok.start + 1);
+    } else {
+      this.unterminated = true;
+      this.error('syntax.unterminated-string', `String is not closed: the ${quote} quote opened here has no closing quote before the end of the file`, tok.start, tok.start + 1);
     }
   }
 
@@ -283,7 +296,7 @@ class Parser {
         this.advance();
         return undefined;
       }
-      this.checkTerminated(keyTok);
+      this.checkTerminated(keyTok, false);
       key = content;
       quotedKey = true;
     } else if (keyTok.t === T.Identifier) {
@@ -319,7 +332,7 @@ class Parser {
       try {
         while (this.kind() !== T.SectionE) {
           if (this.kind() === T.Eof) {
-            this.error('syntax.unclosed-section', `Section '${key}' is not closed: this '{' has no matching '}'`, open.start, open.end);
+            if (!this.unterminated) this.error('syntax.unclosed-section', `Section '${key}' is not closed: this '{' has no matching '}'`, open.start, open.end);
             node.span = this.span(keyTok.start, this.tok.start);
             return { node, ok: false };
           }
@@ -454,7 +467,7 @@ class Parser {
           this.error('syntax.expected-string', 'A lone quote at the end of the file: expected a quoted string', tok.start, tok.end);
           return undefined;
         }
-        this.checkTerminated(tok);
+        this.checkTerminated(tok, !!inArray);
         node = { kind: 'string', value: content, raw, quote: tok.t === T.DqString ? '"' : "'", span: this.span(tok.start, tok.end) };
         break;
       }
@@ -478,6 +491,7 @@ class Parser {
       return;
     }
     if (inArray && tok.t === T.Eof) {
+      if (this.unterminated) return;
       this.error('syntax.unclosed-array', "Array is not closed: this '[' has no matching ']'", inArray.open.start, inArray.open.end);
       return;
     }

@@ -116,6 +116,7 @@ export const REPLACED_BY: Record<string, string> = {
 export class SettingsModel {
   readonly byVpath = new Map<string, SettingDef>();
   private readonly kids = new Map<string, SettingDef[]>();
+  private readonly deprecated = new Map<SettingDef, boolean>();
 
   /** `version`: the target release; `facts`: the release whose facts are used. */
   constructor(readonly version: string, facts: RawFacts) {
@@ -139,7 +140,13 @@ export class SettingsModel {
   }
 
   isDeprecated(def: SettingDef): boolean {
-    return !!def.deprecatedSince && compareVersions(def.deprecatedSince, this.version) <= 0;
+    if (!def.deprecatedSince) return false;
+    let known = this.deprecated.get(def);
+    if (known === undefined) {
+      known = compareVersions(def.deprecatedSince, this.version) <= 0;
+      this.deprecated.set(def, known);
+    }
+    return known;
   }
 
   isRemoved(def: SettingDef): boolean {

@@ -3,14 +3,18 @@
 // comment text is never stored in the repository. Every call is bounded by a timeout and runs
 // against an empty LVM_SYSTEM_DIR so a broken /etc/lvm/lvm.conf cannot get in the way.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathSegments } from './effective';
 
 let emptyDir: string | undefined;
 function isolatedEnv(): NodeJS.ProcessEnv {
-  emptyDir ??= mkdtempSync(join(tmpdir(), 'virt-studio-lvm-'));
+  if (!emptyDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'virt-studio-lvm-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    emptyDir = dir;
+  }
   return { ...process.env, LVM_SYSTEM_DIR: emptyDir, LVM_SUPPRESS_FD_WARNINGS: '1', LC_ALL: 'C' };
 }
 

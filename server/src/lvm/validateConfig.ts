@@ -232,13 +232,14 @@ class ConfigChecker {
       this.add({ code: 'lvm.profile.not-profilable', severity: 'error', span, message: `${def.kind === 'section' ? 'Section' : 'Setting'} '${def.path}' cannot be set in a profile` });
       return false;
     }
-    if (!n.value) return true;
+    // lvm2 refuses metadata-profile items (sections too) in a command profile, but only
+    // settings (not sections) lacking the metadata flag in a metadata profile.
     const metadataOk = def.flags.has('CFG_PROFILABLE_METADATA');
     if (kind === 'command' && metadataOk) {
       this.add({ code: 'lvm.profile.metadata-only', severity: 'error', span, message: `'${def.path}' belongs in a metadata profile, not a command profile` });
       return false;
     }
-    if (kind === 'metadata' && !metadataOk) {
+    if (kind === 'metadata' && !metadataOk && n.value) {
       this.add({ code: 'lvm.profile.command-only', severity: 'error', span, message: `'${def.path}' belongs in a command profile, not a metadata profile` });
       return false;
     }

@@ -129,6 +129,26 @@ export function checkMetadata(parsed: ParseResult, _text: string): LvmDiagnostic
     }
   };
   checkId(vg, where);
+  /** Each PV or LV section of a list: shape, id and id uniqueness, then `check`. */
+  const eachVolume = (list: SectionNode | undefined, label: 'PV' | 'LV', check: (node: SectionNode, sec: Section, w: string) => void): void => {
+    const ids = new Map<string, string>();
+    for (const node of list?.children ?? []) {
+      if (node.kind !== 'section') {
+        err('lvm.meta.unexpected', `'${node.key}' in ${list!.key} must be a${label === 'LV' ? 'n' : ''} ${label} section`, node.keySpan);
+        continue;
+      }
+      const sec = new Section(node, out);
+      const w = `${label} '${node.key}'`;
+      checkId(sec, w);
+      const id = sec.settings.get('id')?.value;
+      if (id?.kind === 'string') {
+        const other = ids.get(id.value as string);
+        if (other) err('lvm.meta.duplicate-id', `${w} has the same id as ${label} '${other}'`, id.span);
+        ids.set(id.value as string, node.key);
+      }
+      check(node, sec, w);
+    }
+  };
   vg.int('seqno', true, where);
   vg.flags('status', true, where, VG_STATUS);
   const extentSize = vg.int('extent_size', true, where);
@@ -139,20 +159,7 @@ export function checkMetadata(parsed: ParseResult, _text: string): LvmDiagnostic
   const pvs = new Map<string, Pv>();
   const pvSection = vg.section('physical_volumes');
   if (!pvSection) err('lvm.meta.missing', `${where} has no physical_volumes section`, vgNode.keySpan);
-  const pvIds = new Map<string, string>();
-  for (const pvNode of pvSection?.children ?? []) {
-    if (pvNode.kind !== 'section') {
-      err('lvm.meta.unexpected', `'${pvNode.key}' in physical_volumes must be a PV section`, pvNode.keySpan);
-      continue;
-    }
-    const pv = new Section(pvNode, out);
-    const w = `PV '${pvNode.key}'`;
-    checkId(pv, w);
-    const id = pv.str('id', false, w);
-    if (id) {
-      if (pvIds.has(id)) err('lvm.meta.duplicate-id', `${w} has the same id as PV '${pvIds.get(id)}'`, pv.settings.get('id')!.value!.span);
-      pvIds.set(id, pvNode.key);
-    }
+  eachVolume(pvSection, 'PV', (pvNode, pv, w) => {
     pv.str('device', false, w);
     pv.flags('status', true, w, PV_STATUS);
     pv.flags('flags', false, w, PV_FLAGS);
@@ -166,24 +173,11 @@ export function checkMetadata(parsed: ParseResult, _text: string): LvmDiagnostic
         err('lvm.meta.pv-size', `${w}: pe_start + pe_count × extent_size (${peStart + peCount * extentSize} sectors) is past dev_size (${devSize})`, pv.settings.get('pe_count')!.value!.span, 'warning');
       }
     }
-  }
+  });
 
   const lvSection = vg.section('logical_volumes');
   const lvNames = new Set((lvSection?.children ?? []).filter((c) => c.kind === 'section').map((c) => c.key));
-  const lvIds = new Map<string, string>();
-  for (const lvNode of lvSection?.children ?? []) {
-    if (lvNode.kind !== 'section') {
-      err('lvm.meta.unexpected', `'${lvNode.key}' in logical_volumes must be an LV section`, lvNode.keySpan);
-      continue;
-    }
-    const lv = new Section(lvNode, out);
-    const w = `LV '${lvNode.key}'`;
-    checkId(lv, w);
-    const id = lv.str('id', false, w);
-    if (id) {
-      if (lvIds.has(id)) err('lvm.meta.duplicate-id', `${w} has the same id as LV '${lvIds.get(id)}'`, lv.settings.get('id')!.value!.span);
-      lvIds.set(id, lvNode.key);
-    }
+  eachVolume(lvSection, 'LV', (lvNode, lv, w) => {
     lv.flags('status', true, w, LV_STATUS);
     const segCount = lv.int('segment_count', true, w);
     const segments = lv.sections;
@@ -203,7 +197,7 @@ export function checkMetadata(parsed: ParseResult, _text: string): LvmDiagnostic
       expected = (seg.start ?? expected) + (seg.count ?? 0);
       checkSegment(seg.s, sw, seg.count, pvs, lvNames, lvNode.key, err);
     }
-  }
+  });
   return out;
 }
 

@@ -56,19 +56,27 @@ export function expectedAttributes(p: Pattern): NameInfo[] {
   return out;
 }
 
-/** Attributes that must still be given: present in every alternative of p. */
-export function requiredAttributes(p: Pattern): string[] {
+/**
+ * Names of the attributes (or elements) that must still appear: those in every alternative of p.
+ * A nullable pattern requires nothing; a name class with several names requires no single name.
+ */
+function requiredNames(p: Pattern, kind: K.Attribute | K.Element): string[] {
   const memo = new Map<number, Set<string>>();
   const req = (q: Pattern): Set<string> => {
     const hit = memo.get(q.id);
     if (hit) return hit;
     let r: Set<string>;
-    switch (q.kind) {
-      case K.Attribute: r = new Set(listNames(q.nc!).map((n) => n.local)); break;
-      case K.Group: case K.Interleave: r = new Set([...req(q.a!), ...req(q.b!)]); break;
-      case K.Choice: { const a = req(q.a!), b = req(q.b!); r = new Set([...a].filter((x) => b.has(x))); break; }
-      case K.OneOrMore: case K.After: r = req(q.a!); break;
-      default: r = new Set();
+    if (q.nullable) r = new Set();
+    else if (q.kind === kind) {
+      const names = listNames(q.nc!);
+      r = new Set(names.length === 1 ? [names[0].local] : []);
+    } else {
+      switch (q.kind) {
+        case K.Group: case K.Interleave: r = new Set([...req(q.a!), ...req(q.b!)]); break;
+        case K.Choice: { const a = req(q.a!), b = req(q.b!); r = new Set([...a].filter((x) => b.has(x))); break; }
+        case K.OneOrMore: case K.After: r = req(q.a!); break;
+        default: r = new Set();
+      }
     }
     memo.set(q.id, r);
     return r;
@@ -76,25 +84,14 @@ export function requiredAttributes(p: Pattern): string[] {
   return [...req(p)];
 }
 
+/** Attributes that must still be given: present in every alternative of p. */
+export function requiredAttributes(p: Pattern): string[] {
+  return requiredNames(p, K.Attribute);
+}
+
 /** Elements that must still appear in content pattern p (in every alternative). */
 export function requiredElements(p: Pattern): string[] {
-  const memo = new Map<number, Set<string>>();
-  const req = (q: Pattern): Set<string> => {
-    const hit = memo.get(q.id);
-    if (hit) return hit;
-    let r: Set<string>;
-    if (q.nullable) r = new Set();
-    else switch (q.kind) {
-      case K.Element: r = new Set(listNames(q.nc!).length === 1 ? [listNames(q.nc!)[0].local] : []); break;
-      case K.Group: case K.Interleave: r = new Set([...req(q.a!), ...req(q.b!)]); break;
-      case K.Choice: { const a = req(q.a!), b = req(q.b!); r = new Set([...a].filter((x) => b.has(x))); break; }
-      case K.OneOrMore: case K.After: r = req(q.a!); break;
-      default: r = new Set();
-    }
-    memo.set(q.id, r);
-    return r;
-  };
-  return [...req(p)];
+  return requiredNames(p, K.Element);
 }
 
 export interface ValueInfo { values: string[]; types: string[]; text: boolean }

@@ -19,6 +19,9 @@ export interface Issue {
   data?: { expected?: string[]; got?: string; element?: string; attribute?: string; missing?: string[] };
 }
 
+/** Thrown to end a probing run as soon as the probe has what it asked for. */
+class ProbeDone extends Error {}
+
 /** Where completion wants the validator's state recorded. */
 export interface Probe {
   element: XmlElement;
@@ -69,11 +72,24 @@ function trimRange(text: { value: string; start: number; end: number }): { start
 
 export class Validator {
   readonly issues: Issue[] = [];
-  constructor(private readonly d: Derivatives, private readonly knownElements: Set<string>, private readonly probe?: Probe) {}
+  /** Probing runs only follow the state; they build no messages. */
+  private readonly quiet: boolean;
+  constructor(private readonly d: Derivatives, private readonly knownElements: Set<string>, private readonly probe?: Probe) {
+    this.quiet = probe !== undefined;
+  }
 
   validateRoot(start: Pattern, root: XmlElement): void {
-    const after = this.element(start, root, undefined);
-    void after;
+    try {
+      this.element(start, root, undefined);
+    } catch (err) {
+      if (!(err instanceof ProbeDone)) throw err;
+    }
+  }
+
+  /** The probe's content state is the last thing it needs: nothing after it matters. */
+  private probeContent(probe: Probe, p: Pattern): never {
+    probe.content = p;
+    throw new ProbeDone();
   }
 
   private report(issue: Issue): void {
@@ -86,7 +102,8 @@ export class Validator {
     if (probe) probe.before = p;
     const opened = d.startTagOpen(p, el.ns, el.local);
     if (opened.kind === K.NotAllowed) {
-      this.unexpectedElement(p, el, parentInitial);
+      if (probe) throw new ProbeDone(); // the caller falls back to the element's definitions
+      if (!this.quiet) this.unexpectedElement(p, el, parentInitial);
       return p;
     }
     if (probe) probe.open = opened;
@@ -96,6 +113,7 @@ export class Validator {
       if (probe && probe.skipAttribute === a.name) continue;
       const next = d.attribute(q, a.ns, a.local, a.value);
       if (next.kind !== K.NotAllowed) { q = next; continue; }
+      if (this.quiet) { q = this.acceptAttributeAnyValue(q, a.ns, a.local); continue; }
       const vals = attributeValues(q, a.ns, a.local);
       if (vals.found) {
         const start = a.valueStart >= 0 ? a.valueStart : a.nameStart;
@@ -124,8 +142,8 @@ export class Validator {
     if (probe) probe.attributes = q;
     let content = d.startTagClose(q);
     if (content.kind === K.NotAllowed) {
-      const missing = requiredAttributes(q);
-      this.report({
+      const missing = this.quiet ? [] : requiredAttributes(q);
+      if (!this.quiet) this.report({
         code: 'rng-missing-attribute',
         message: missing.length
           ? `<${el.name}> needs attribute${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`
@@ -138,7 +156,7 @@ export class Validator {
     const { p: after, valueFailed } = this.children(content, el, probe);
     let end = d.endTag(after);
     if (end.kind === K.NotAllowed) {
-      if (!valueFailed) {
+      if (!valueFailed && !this.quiet) {
         const rest = d.contentOf(after);
         const missing = requiredElements(rest);
         const needsText = missing.length === 0 && rest.kind !== K.NotAllowed && expectedElements(rest).length === 0;
@@ -199,12 +217,13 @@ export class Validator {
     let hasElement = false;
     for (const k of kids) if (k.kind === 'element') { hasElement = true; break; }
     if (!hasElement) {
-      if (probe) probe.content = p;
+      if (probe) this.probeContent(probe, p);
       const textNode = kids[0]?.kind === 'text' ? kids[0] : undefined;
       const text = textNode?.value ?? '';
       let r = d.text(p, text);
       if (isWs(text)) r = d.f.choice(p, r);
       if (r.kind === K.NotAllowed) {
+        if (this.quiet) return { p: this.skipContent(p), valueFailed: true };
         const rest = d.contentOf(p);
         const vals = expectedValues(rest);
         const range = textNode && !isWs(text) ? trimRange(textNode) : { start: el.nameStart, end: el.nameEnd };
@@ -221,14 +240,13 @@ export class Validator {
       return { p: r, valueFailed: false };
     }
     const initial = p;
-    let probed = false;
     for (const k of kids) {
-      if (probe && !probed && k.start >= probe.offset) { probe.content = p; probed = true; }
+      if (probe && k.start >= probe.offset) this.probeContent(probe, p);
       if (k.kind === 'text') {
         if (isWs(k.value)) continue;
         const r = d.text(p, k.value);
         if (r.kind === K.NotAllowed) {
-          this.report({ code: 'rng-text-not-allowed', message: `text is not allowed here in <${el.name}>`, ...trimRange(k), data: { element: el.name } });
+          if (!this.quiet) this.report({ code: 'rng-text-not-allowed', message: `text is not allowed here in <${el.name}>`, ...trimRange(k), data: { element: el.name } });
         } else {
           p = r;
         }
@@ -236,7 +254,7 @@ export class Validator {
       }
       p = this.element(p, k, initial);
     }
-    if (probe && !probed) probe.content = p;
+    if (probe) this.probeContent(probe, p);
     return { p, valueFailed: false };
   }
 

@@ -49,6 +49,8 @@ export interface XmlElement {
   attributes: XmlAttribute[];
   /** Namespace declarations made on this element (prefix '' = default namespace). */
   nsDecls: Map<string, string>;
+  /** All namespace bindings in scope here (shared with the parent when nothing is declared). */
+  nsScope?: Map<string, string>;
   children: XmlNode[];
   parent?: XmlElement;
 }
@@ -67,6 +69,9 @@ export interface XmlDocument {
   root?: XmlElement;
   errors: XmlError[];
 }
+
+/** Shared by every element that declares no namespace (never mutated). */
+const NO_DECLS: Map<string, string> = new Map();
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
@@ -216,15 +221,21 @@ class Parser {
     return s;
   }
 
+  /** Finds the terminator of a construct opened at pos; reports and skips to EOF if missing. */
+  private closeOf(terminator: string, openLength: number, code: string, what: string): number | undefined {
+    const start = this.pos;
+    const close = this.text.indexOf(terminator, start + openLength);
+    if (close >= 0) return close;
+    this.error(code, `${what} is not closed (expected ${terminator})`, start, start + openLength);
+    this.pos = this.text.length;
+    return undefined;
+  }
+
   private comment(): void {
     const t = this.text;
     const start = this.pos;
-    const close = t.indexOf('-->', start + 4);
-    if (close < 0) {
-      this.error('xml-unterminated-comment', 'comment is not closed (expected -->)', start, start + 4);
-      this.pos = t.length;
-      return;
-    }
+    const close = this.closeOf('-->', 4, 'xml-unterminated-comment', 'comment');
+    if (close === undefined) return;
     const dd = t.indexOf('--', start + 4);
     if (dd >= 0 && dd < close) this.error('xml-double-hyphen-in-comment', "'--' is not allowed inside a comment", dd, dd + 2);
     this.pos = close + 3;
@@ -233,12 +244,8 @@ class Parser {
   private processingInstruction(): void {
     const t = this.text;
     const start = this.pos;
-    const close = t.indexOf('?>', start + 2);
-    if (close < 0) {
-      this.error('xml-unterminated-pi', 'processing instruction is not closed (expected ?>)', start, start + 2);
-      this.pos = t.length;
-      return;
-    }
+    const close = this.closeOf('?>', 2, 'xml-unterminated-pi', 'processing instruction');
+    if (close === undefined) return;
     const target = /^[^\s?]*/.exec(t.slice(start + 2, close))![0];
     if (target.toLowerCase() === 'xml' && (start > (t.charCodeAt(0) === 0xfeff ? 1 : 0) || target !== 'xml')) {
       this.error('xml-misplaced-declaration', 'the XML declaration must be at the very start of the document', start, start + 5);
@@ -287,10 +294,9 @@ class Parser {
     const name = this.readName();
     const el: XmlElement = {
       kind: 'element', name, local: name, ns: '', start, nameStart, nameEnd: this.pos, startTagEnd: this.pos,
-      end: this.pos, selfClosing: false, closed: false, attributes: [], nsDecls: new Map(), children: [],
+      end: this.pos, selfClosing: false, closed: false, attributes: [], nsDecls: NO_DECLS, children: [],
       parent: this.stack[this.stack.length - 1],
     };
-    const seen = new Set<string>();
     let terminated = false;
     for (;;) {
       const hadSpace = this.skipSpace();
@@ -343,10 +349,13 @@ class Parser {
           attr.value = t.slice(vStart, this.pos);
         }
       }
-      if (seen.has(aName)) this.error('xml-duplicate-attribute', `attribute '${aName}' is repeated`, aStart, attr.nameEnd);
-      seen.add(aName);
-      if (aName === 'xmlns') el.nsDecls.set('', attr.value);
-      else if (aName.startsWith('xmlns:')) el.nsDecls.set(aName.slice(6), attr.value);
+      for (const other of el.attributes) {
+        if (other.name === aName) { this.error('xml-duplicate-attribute', `attribute '${aName}' is repeated`, aStart, attr.nameEnd); break; }
+      }
+      if (aName === 'xmlns' || aName.startsWith('xmlns:')) {
+        if (el.nsDecls === NO_DECLS) el.nsDecls = new Map();
+        el.nsDecls.set(aName === 'xmlns' ? '' : aName.slice(6), attr.value);
+      }
       el.attributes.push(attr);
     }
     el.startTagEnd = this.pos;
@@ -370,31 +379,29 @@ class Parser {
   }
 
   private resolveNames(el: XmlElement): void {
-    const lookup = (prefix: string): string | undefined => {
-      if (prefix === 'xml') return XML_NS;
-      if (prefix === 'xmlns') return XMLNS_NS;
-      for (let e: XmlElement | undefined = el; e; e = e.parent) {
-        const v = e.nsDecls.get(prefix);
-        if (v !== undefined) return v;
-      }
-      return prefix === '' ? '' : undefined;
-    };
+    const parentScope = el.parent?.nsScope ?? NO_DECLS;
+    let scope = parentScope;
+    if (el.nsDecls.size) {
+      scope = new Map(parentScope);
+      for (const [k, v] of el.nsDecls) scope.set(k, v);
+    }
+    el.nsScope = scope;
     const colon = el.name.indexOf(':');
     if (colon >= 0) {
       const prefix = el.name.slice(0, colon);
       el.local = el.name.slice(colon + 1);
-      const ns = lookup(prefix);
+      const ns = lookupPrefix(scope, prefix);
       if (ns === undefined) this.error('xml-undefined-prefix', `namespace prefix '${prefix}' is not declared`, el.nameStart, el.nameStart + colon);
       el.ns = ns ?? '';
     } else {
-      el.ns = lookup('') ?? '';
+      el.ns = scope.get('') ?? '';
     }
     for (const a of el.attributes) {
       const c = a.name.indexOf(':');
       if (c < 0 || a.name.startsWith('xmlns:')) { if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) a.ns = XMLNS_NS; continue; }
       const prefix = a.name.slice(0, c);
       a.local = a.name.slice(c + 1);
-      const ns = lookup(prefix);
+      const ns = lookupPrefix(scope, prefix);
       if (ns === undefined) this.error('xml-undefined-prefix', `namespace prefix '${prefix}' is not declared`, a.nameStart, a.nameStart + c);
       a.ns = ns ?? '';
     }
@@ -436,6 +443,12 @@ class Parser {
     el.endTagStart = start;
     el.end = this.pos;
   }
+}
+
+function lookupPrefix(scope: Map<string, string>, prefix: string): string | undefined {
+  if (prefix === 'xml') return XML_NS;
+  if (prefix === 'xmlns') return XMLNS_NS;
+  return scope.get(prefix);
 }
 
 /** Attribute-value normalisation: literal tabs and newlines become spaces (XML 1.0 §3.3.3). */

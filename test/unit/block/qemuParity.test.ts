@@ -29,8 +29,9 @@ describe('block: byte-identical conversion and info against qemu-img', function 
 
   for (const v of variants) {
     it(`convert: ${v.name}`, () => {
-      const theirs = join(work, 'qemu.raw'), ours = join(work, 'ours.raw');
-      qemuRaw(dir, v, theirs);
+      const ours = join(work, 'ours.raw');
+      let theirs = join(work, 'qemu.raw');
+      if (v.expected) theirs = join(dir, v.expected); else qemuRaw(dir, v, theirs);
       const r = runCli(['image', 'convert', ...(v.snapshot ? ['-l', v.snapshot] : []), v.file, ours], { cwd: dir });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(statSync(ours).size, statSync(theirs).size, 'virtual size');
@@ -38,7 +39,7 @@ describe('block: byte-identical conversion and info against qemu-img', function 
     });
   }
 
-  for (const v of variants.filter((x) => !x.snapshot)) {
+  for (const v of variants.filter((x) => !x.snapshot && !x.expected)) {
     it(`info: ${v.name}`, () => {
       const theirs = JSON.parse(execFileSync('qemu-img', ['info', ...(v.qemuFormat ? ['-f', v.qemuFormat] : []), '--output=json', v.file], { cwd: dir, encoding: 'utf8' }));
       const r = runCli(['image', 'info', '--json', v.file], { cwd: dir });

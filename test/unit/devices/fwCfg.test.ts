@@ -43,7 +43,7 @@ describe('devices: QEMU fw_cfg', () => {
     assert.deepEqual(readItem(bus, FW_CFG.ID, 4), [3, 0, 0, 0]);
     assert.deepEqual(readItem(bus, FW_CFG.RAM_SIZE, 8), [0, 0, 0, 8, 0, 0, 0, 0]);
     assert.deepEqual(readItem(bus, FW_CFG.NB_CPUS, 2), [1, 0]);
-    assert.equal(bus.read32(0x514), 0x51454d55, 'DMA port signature "QEMU CFG"');
+    assert.equal(bus.read32(0x514), 0x554d4551, 'DMA port signature "QEMU CFG" in address order');
   });
 
   it('file directory lists bootorder, etc/e820 and etc/boot-fail-wait with their sizes', () => {
@@ -71,6 +71,27 @@ describe('devices: QEMU fw_cfg', () => {
     bus.write32(0x518, swap(desc));
     assert.equal(dv.getUint32(desc, false), 0);
     assert.deepEqual(Array.from(mem.bytes.subarray(target, target + 6)), [0x51, 0x45, 0x4d, 0x55, 0, 0]);
+  });
+
+  it('DMA past the item end zero-fills; a target outside RAM sets the error bit; linuxboot items', () => {
+    const { bus, mem, fw } = setup();
+    const dv = new DataView(mem.bytes.buffer);
+    const swap = (v: number) => ((v & 0xff) << 24 | (v & 0xff00) << 8 | (v >>> 8) & 0xff00 | v >>> 24) >>> 0;
+    const dma = (control: number, length: number, target: number) => {
+      dv.setUint32(0x1000, control, false); dv.setUint32(0x1004, length, false);
+      dv.setUint32(0x1008, 0, false); dv.setUint32(0x100c, target, false);
+      bus.write32(0x514, 0); bus.write32(0x518, swap(0x1000));
+      return dv.getUint32(0x1000, false);
+    };
+    mem.bytes.fill(0x77, 0x3000, 0x3000 + 200000);
+    assert.equal(dma((FW_CFG.SIGNATURE << 16) | 0x0a, 200000, 0x3000), 0);
+    assert.deepEqual(Array.from(mem.bytes.subarray(0x3000, 0x3006)), [0x51, 0x45, 0x4d, 0x55, 0, 0]);
+    assert.ok(mem.bytes.subarray(0x3004, 0x3000 + 200000).every((b) => b === 0));
+    assert.equal(dma((FW_CFG.SIGNATURE << 16) | 0x0a, 0x7fffffff, 0x3000) & 1, 1, 'error, and no 2 GiB allocation');
+    fw.setLinuxBoot({ setup: new Uint8Array(1024).fill(1), kernel: new Uint8Array(4096).fill(2), cmdline: 'console=ttyS0', setupAddr: 0x90000, kernelAddr: 0x100000, cmdlineAddr: 0x20000 });
+    assert.deepEqual(readItem(bus, FW_CFG.KERNEL_SIZE, 4), [0, 0x10, 0, 0]);
+    assert.equal(String.fromCharCode(...readItem(bus, FW_CFG.CMDLINE_DATA, 14)), 'console=ttyS0\0');
+    assert.deepEqual(readItem(bus, FW_CFG.SETUP_ADDR, 4), [0, 0, 9, 0]);
   });
 
   it('save → restore → identical behaviour (read cursor)', () => {

@@ -50,15 +50,33 @@ describe('devices: i8042 + PS/2 keyboard, port 0x92', () => {
     assert.deepEqual([bus.read8(0x60), bus.read8(0x60), bus.read8(0x60)], [0x1c, 0xf0, 0x1c]);
   });
 
+  it('set-1 input from the screen panel comes back unchanged through translation, as set 2 without it', () => {
+    const { bus, kbc } = setup();
+    cmd(bus, 0x60, 0x61);
+    const keys = [0x1e, 0x9e, 0x1c, 0x9c, 0xe0, 0x48, 0xe0, 0xc8, 0x01, 0x81, 0x41, 0xc1];
+    kbc.sendSet1Scancodes(keys);
+    const got: number[] = [];
+    while (bus.read8(0x64) & 1) got.push(bus.read8(0x60));
+    assert.deepEqual(got, keys);
+    cmd(bus, 0x60, 0x01);
+    kbc.sendSet1Scancodes([0x1e, 0x9e]);
+    assert.deepEqual([bus.read8(0x60), bus.read8(0x60), bus.read8(0x60)], [0x1c, 0xf0, 0x1c]);
+  });
+
   it('A20 through the output port (0xD1, 0xDD/0xDF) and port 0x92; resets via 0xFE and 0x92 bit 0', () => {
     const { bus, a20, resets } = setup();
-    cmd(bus, 0xd1, 0x03);
-    assert.equal(a20.enabled, true);
-    cmd(bus, 0xd0); assert.equal(bus.read8(0x60) & 0x03, 0x03);
+    assert.equal(a20.enabled, true, 'on at power-up (i8042 output port 0xCF)');
+    assert.equal(bus.read8(0x92), 0x00, 'fast A20 latch off');
+    cmd(bus, 0xd1, 0x01);
+    assert.equal(a20.enabled, false);
+    cmd(bus, 0xd0); assert.equal(bus.read8(0x60) & 0x03, 0x01);
+    cmd(bus, 0xdf); assert.equal(a20.enabled, true);
     cmd(bus, 0xdd); assert.equal(a20.enabled, false);
     bus.write8(0x92, 0x02);
-    assert.equal(a20.enabled, true);
+    assert.equal(a20.enabled, true, 'fast A20 alone enables the line');
     assert.equal(bus.read8(0x92), 0x02);
+    cmd(bus, 0xdf); bus.write8(0x92, 0x00);
+    assert.equal(a20.enabled, true, 'the i8042 input still holds it');
     assert.deepEqual(resets, []);
     cmd(bus, 0xfe);
     bus.write8(0x92, 0x03);

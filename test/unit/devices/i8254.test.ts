@@ -77,6 +77,26 @@ describe('devices: i8254 PIT', () => {
     assert.equal(bus.read8(0x40) | (bus.read8(0x40) << 8), 0x0999);
   });
 
+  it('mode 1 on channel 2 waits for a gate edge, then OUT goes low for the count', () => {
+    const { bus, clock } = setup();
+    bus.write8(0x43, 0xb2); // ch2, word, mode 1
+    bus.write8(0x42, 100); bus.write8(0x42, 0);
+    clock.advance(tickNs(500));
+    assert.equal(bus.read8(0x61) & 0x20, 0x20, 'not triggered: OUT high');
+    bus.write8(0x61, 0x01); // gate rising edge
+    assert.equal(bus.read8(0x61) & 0x20, 0, 'triggered: OUT low');
+    clock.advance(tickNs(100));
+    assert.equal(bus.read8(0x61) & 0x20, 0x20, 'terminal count: OUT high again');
+  });
+
+  it('a degenerate count (mode 3, count 1) schedules no events instead of one per tick', () => {
+    const { bus, clock } = setup();
+    bus.write8(0x43, 0x36); bus.write8(0x40, 1); bus.write8(0x40, 0);
+    assert.equal(clock.nextDeadline(), undefined);
+    bus.write8(0x43, 0x36); bus.write8(0x40, 2); bus.write8(0x40, 0);
+    assert.ok(clock.nextDeadline() !== undefined, 'count 2 toggles every tick, as the hardware does');
+  });
+
   it('the refresh bit of port 0x61 toggles with virtual time', () => {
     const { bus, clock } = setup();
     const a = bus.read8(0x61) & 0x10;

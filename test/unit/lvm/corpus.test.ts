@@ -2,7 +2,7 @@
 // Our verdict (syntax error / invalid / valid, from error-severity diagnostics) must match
 // lvmconfig's on every case, except the documented lvmconfig bugs below.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diagnoseLvmText } from '../../../server/src/lvm/index';
 import { generateCorpus, type CorpusCase } from '../../fixtures/lvm/genConfigCorpus';
@@ -16,20 +16,25 @@ const WORK = join(process.cwd(), 'test/.cache/lvm/corpus-run');
  *   written as a section (`devices { scan_lvs { a = 1 } }`) and then dies with SIGSEGV. We report
  *   the same type error (lvm.type.section-for-setting); the test asserts lvmconfig printed it.
  */
-function ourVerdict(c: CorpusCase, version: string): { verdict: LvmVerdict; codes: string[] } {
+function ourVerdict(c: CorpusCase, version: string): { verdict: LvmVerdict; codes: string[]; firstSyntaxByte?: number } {
   const profile = c.kind === 'command-profile' ? 'command' : c.kind === 'metadata-profile' ? 'metadata' : undefined;
   const path = c.kind === 'conf' ? '/etc/lvm/lvm.conf' : `/etc/lvm/profile/${profile}.profile`;
   const diags = diagnoseLvmText(c.text, path, { version, profile });
   const errors = diags.filter((d) => d.severity === 'error');
   const codes = errors.map((d) => d.code);
-  if (codes.some((x) => x.startsWith('syntax.'))) return { verdict: 'syntax', codes };
+  const syntax = errors.filter((d) => d.code.startsWith('syntax.'));
+  if (syntax.length) {
+    const first = Math.min(...syntax.map((d) => d.span.start.offset));
+    return { verdict: 'syntax', codes, firstSyntaxByte: Buffer.byteLength(c.text.slice(0, first)) + 1 };
+  }
   return { verdict: errors.length ? 'invalid' : 'valid', codes };
 }
 
 describe('lvm corpus vs lvmconfig --validate', function () {
   this.timeout(300_000);
   let version = '';
-  const cases = generateCorpus();
+  // LVM_CORPUS_SEED / LVM_CORPUS_FUZZ explore other corpora (longer runs); the default is fixed.
+  const cases = generateCorpus(Number(process.env.LVM_CORPUS_SEED ?? 20261125), Number(process.env.LVM_CORPUS_FUZZ ?? 120));
 
   before(async () => {
     const v = await runTool('lvm', ['version']);
@@ -56,6 +61,7 @@ describe('lvm corpus vs lvmconfig --validate', function () {
     });
     const mismatches: string[] = [];
     let crashes = 0;
+    let syntaxChecked = 0;
     const tally: Record<string, number> = {};
     for (const { c, lvm, ours } of results) {
       tally[lvm.verdict] = (tally[lvm.verdict] ?? 0) + 1;
@@ -67,11 +73,53 @@ describe('lvm corpus vs lvmconfig --validate', function () {
         }
         continue;
       }
+      // lvm2 names the byte where it noticed the problem, which is at or after the real mistake;
+      // ours must never be later than that.
+      const lvmByte = /Parse error at byte (\d+)/.exec(lvm.result.stderr);
+      if (lvm.verdict === 'syntax' && lvmByte && ours.firstSyntaxByte !== undefined && ours.firstSyntaxByte > Number(lvmByte[1])) {
+        mismatches.push(`${c.id}: our syntax error is at byte ${ours.firstSyntaxByte}, after lvmconfig's ${lvmByte[1]}\n${c.text}`);
+      }
+      if (lvm.verdict === 'syntax') syntaxChecked++;
       if (lvm.verdict !== ours.verdict) {
         mismatches.push(`${c.id} (${c.kind}): lvmconfig ${lvm.verdict}, ours ${ours.verdict} [${ours.codes.join(', ')}]\n--- text:\n${c.text}\n--- lvmconfig:\n${lvm.result.stderr.trim()}`);
       }
     }
-    console.log(`      corpus: ${results.length} cases, lvmconfig verdicts ${JSON.stringify(tally)}, documented crashes ${crashes}, agreement ${results.length - mismatches.length}/${results.length}`);
+    console.log(`      corpus: ${results.length} cases, lvmconfig verdicts ${JSON.stringify(tally)}, documented crashes ${crashes}, syntax positions checked ${syntaxChecked}, agreement ${results.length - mismatches.length}/${results.length}`);
     assert.equal(mismatches.length, 0, mismatches.join('\n\n'));
+  });
+
+  it("agrees on lvm2's own files: the shipped lvm.conf and lvmconfig's generated configurations", async () => {
+    const seed = join(WORK, 'seed');
+    mkdirSync(seed, { recursive: true });
+    writeFileSync(join(seed, 'lvm.conf'), 'devices { }\n');
+    const gen = async (type: string, ...extra: string[]): Promise<string> => {
+      const r = await runTool('lvmconfig', ['--typeconfig', type, '--withcomments', ...extra], { LVM_SYSTEM_DIR: seed });
+      assert.equal(r.rc, 0, r.stderr);
+      return r.stdout;
+    };
+    // lvmconfig comments out most defaults (`# key=value`, even `# section {`); uncommenting them
+    // sets every setting.
+    const uncomment = (t: string): string => t.replace(/^(\s*)# ([a-z_0-9]+=|[a-z_]+ \{$|\}$)/gm, '$1$2');
+    const real: CorpusCase[] = [
+      { id: 'debian-lvm.conf', kind: 'conf', intent: 'real', text: readFileSync('/etc/lvm/lvm.conf', 'utf8') },
+      { id: 'full', kind: 'conf', intent: 'real', text: await gen('full') },
+      { id: 'default-uncommented', kind: 'conf', intent: 'real', text: uncomment(await gen('default')) },
+      { id: 'default-with-deprecated-uncommented', kind: 'conf', intent: 'real', text: uncomment(await gen('default', '--showdeprecated')) },
+      { id: 'profilable-command', kind: 'command-profile', intent: 'real', text: uncomment(await gen('profilable-command')) },
+      { id: 'profilable-metadata', kind: 'metadata-profile', intent: 'real', text: uncomment(await gen('profilable-metadata')) },
+    ];
+    const lines: string[] = [];
+    for (const c of real) {
+      const lvm = await lvmconfigVerdict(c.text, c.kind, join(WORK, `real-${c.id}`));
+      const ours = ourVerdict(c, version);
+      lines.push(`${c.id} (${c.text.split('\n').length} lines): lvmconfig ${lvm.verdict}, ours ${ours.verdict} [${ours.codes.join(', ')}]${lvm.verdict !== ours.verdict ? `\n${lvm.result.stderr}` : ''}`);
+      assert.equal(ours.verdict, lvm.verdict, lines.join('\n'));
+    }
+    console.log(`      ${lines.join('\n      ')}`);
+    // The deprecated settings lvm2 itself lists are accepted, and we warn about them.
+    const withDeprecated = diagnoseLvmText(real[3].text, '/etc/lvm/lvm.conf', { version });
+    const removed = withDeprecated.filter((d) => d.code === 'lvm.setting.removed').length;
+    assert.ok(removed >= 10, `only ${removed} removed-setting warnings`);
+    assert.ok(withDeprecated.some((d) => d.code === 'lvm.setting.deprecated'));
   });
 });

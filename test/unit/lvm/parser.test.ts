@@ -99,6 +99,14 @@ describe('lvm parser', () => {
     });
   }
 
+  it('accepts a last string without closing quote at the top level, as lvm2 does (with a warning)', () => {
+    const r = parse('devices/dir = "/dev\n');
+    assert.deepEqual(r.errors.map((e) => [e.severity, e.code, e.span.start.offset]), [['warning', 'syntax.unterminated-string', 14]]);
+    assert.deepEqual(toPlain(r.root), { devices: { dir: '/dev' } });
+    const inArray = errorsOf('devices/scan = [ "/dev');
+    assert.deepEqual(inArray.map((e) => [e.code, e.span.start.offset]), [['syntax.unterminated-string', 17]]);
+  });
+
   it('recovers after an error and keeps parsing the rest', () => {
     const r = parse('devices {\n\tscan_lvs 1\n\tfilter = [ "a|.*|" ]\n}\nglobal {\n\tumask = 077\n}\n');
     assert.equal(r.errors.length, 1);

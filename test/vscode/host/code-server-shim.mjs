@@ -143,9 +143,9 @@ try {
     page.on('console', (m) => say(`console.${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => say(`page error: ${e.message}`));
   }
-  const exited = new Promise((resolveExit) => {
-    void page.exposeFunction('codeAutomationExit', (code) => { resolveExit(code); });
-  });
+  let onExit = () => {};
+  const exited = new Promise((resolveExit) => { onExit = resolveExit; });
+  await page.exposeFunction('codeAutomationExit', (code) => { onExit(code); });
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     if (verbose || type === 'error') say(`workbench ${type}: ${Array.isArray(args) ? args.join(' ') : String(args)}`);
   });

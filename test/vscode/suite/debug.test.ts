@@ -10,10 +10,13 @@ describe('debugging', () => {
     const folder = vscode.workspace.getWorkspaceFolder(domain);
     // Watch the DAP traffic: the adapter must really answer, not just be spawned.
     const responses: string[] = [];
+    let stoppedOnEntry: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => { stoppedOnEntry = resolve; });
     const tracker = vscode.debug.registerDebugAdapterTrackerFactory('virt', {
       createDebugAdapterTracker: () => ({
-        onDidSendMessage: (m: { type?: string; command?: string; success?: boolean }) => {
+        onDidSendMessage: (m: { type?: string; command?: string; success?: boolean; event?: string; body?: { reason?: string } }) => {
           if (m.type === 'response') responses.push(`${m.command}:${m.success}`);
+          if (m.type === 'event' && m.event === 'stopped' && m.body?.reason === 'entry') stoppedOnEntry();
         },
       }),
     });
@@ -26,6 +29,9 @@ describe('debugging', () => {
       const session = await startedEvent;
       assert.equal(session.configuration.domain, domain.fsPath);
       assert.ok(responses.includes('initialize:true'), `the adapter answered initialize (responses: ${responses.join(', ') || 'none'})`);
+      // stopOnEntry: the guest was booted and halted before its first instruction.
+      await Promise.race([stopped, new Promise((_, reject) => setTimeout(() => reject(new Error(
+        `no 'stopped' event with reason 'entry' within 30 s (responses: ${responses.join(', ')})`)), 30_000))]);
 
       const terminated = nextEvent('the virt session to terminate', vscode.debug.onDidTerminateDebugSession, (s) => s.id === session.id);
       await vscode.debug.stopDebugging(session);

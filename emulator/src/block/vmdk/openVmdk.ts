@@ -77,7 +77,7 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
         const length = e.sectors * 512;
         const where = `VMDK descriptor line ${e.line}`;
         if (e.type === 'ZERO') {
-          layers.push({ type: 'zero', start, length, name: '', info: { filename: '', format: 'ZERO', 'virtual-size': length } });
+          layers.push({ type: 'zero', start, length, name: '', info: { 'virtual-size': length, filename: '', format: 'ZERO' } });
         } else {
           if (!e.file) throw new ImageError(`${where}: extent has no file name`, 'VMDK descriptor', 0);
           const extPath = combinePath(e.file, path);
@@ -93,7 +93,7 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
           }
           files.push(ef);
           if (e.type === 'FLAT' || e.type === 'VMFS') {
-            layers.push({ type: 'flat', start, length, file: ef, fileOffset: e.offset * 512, name: extPath, info: { filename: extPath, format: e.type === 'VMFS' ? 'VMFS' : 'FLAT', 'virtual-size': length } });
+            layers.push({ type: 'flat', start, length, file: ef, fileOffset: e.offset * 512, name: extPath, info: { 'virtual-size': length, filename: extPath, format: e.type === 'VMFS' ? 'VMFS' : 'FLAT' } });
           } else if (e.type === 'SPARSE') {
             const header = await readSparseHeader(ef);
             const sparse = await SparseExtent.open(ef, header);
@@ -125,7 +125,8 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
     device: new VmdkDevice(layers, size),
     virtualSize: size,
     clusterSize,
-    backing: parentHint && parentCid?.toLowerCase() !== 'ffffffff' ? { name: parentHint } : undefined,
+    // QEMU opens (and reports) a VMDK parent as vmdk.
+    backing: parentHint && parentCid?.toLowerCase() !== 'ffffffff' ? { name: parentHint, format: 'vmdk' } : undefined,
     snapshots: [],
     formatSpecific: { type: 'vmdk', data },
     files,
@@ -133,7 +134,9 @@ export async function openVmdk(file: FileDevice, path: string, options: OpenOpti
 }
 
 function sparseInfo(filename: string, length: number, sparse: SparseExtent, format: string): Record<string, unknown> {
-  const info: Record<string, unknown> = { filename, format, 'virtual-size': length, 'cluster-size': sparse.grainBytes };
-  if (sparse.header.compressed) info.compressed = true;
-  return info;
+  // Key order as qemu-img prints it (the human output lists them in this order).
+  return {
+    ...(sparse.header.compressed ? { compressed: true } : {}),
+    'virtual-size': length, filename, 'cluster-size': sparse.grainBytes, format,
+  };
 }

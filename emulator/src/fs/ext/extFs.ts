@@ -18,6 +18,7 @@ export class ExtFileSystem implements FsDriver {
   readonly type: string;
   readonly label: string;
   private readonly runCache = new Map<number, Run[]>();
+  private readonly dirCache = new Map<number, Map<string, number>>();
 
   private constructor(private readonly dev: BlockDevice, readonly sb: ExtSuperblock) {
     this.type = sb.type;
@@ -126,8 +127,30 @@ export class ExtFileSystem implements FsDriver {
     return new TextDecoder('utf-8').decode(bytes);
   }
 
+  /** Name → inode number of a directory, cached for the few most recent directories. */
+  private async entries(node: ExtInode): Promise<Map<string, number>> {
+    const hit = this.dirCache.get(node.id);
+    if (hit) return hit;
+    const raw = await this.rawEntries(node);
+    const map = new Map<string, number>();
+    for (const e of raw) if (e.name !== '.' && e.name !== '..') map.set(e.name, e.ino);
+    if (this.dirCache.size >= 16) this.dirCache.delete(this.dirCache.keys().next().value!);
+    this.dirCache.set(node.id, map);
+    return map;
+  }
+
+  async lookup(dir: Inode, name: string): Promise<Inode | undefined> {
+    const ino = (await this.entries(dir as ExtInode)).get(name);
+    return ino === undefined ? undefined : this.inode(ino);
+  }
+
   async list(dir: Inode): Promise<DirEntry[]> {
-    const node = dir as ExtInode;
+    const out: DirEntry[] = [];
+    for (const [name, ino] of await this.entries(dir as ExtInode)) out.push({ name, inode: await this.inode(ino) });
+    return out;
+  }
+
+  private async rawEntries(node: ExtInode): Promise<{ name: string; ino: number }[]> {
     if (node.type !== 'dir') throw new FsError(`inode ${node.id} is not a directory`, 'ENOTDIR');
     if (node.size > MAX_DIR_BYTES) throw new ImageError(`directory inode ${node.id} is ${node.size} bytes long`, 'ext inode', node.at);
     const raw: { name: string; ino: number }[] = [];
@@ -141,12 +164,7 @@ export class ExtFileSystem implements FsDriver {
       const all = await this.read(node, 0, node.size);
       for (let b = 0; b * bs < all.length; b++) this.parseEntries(all.subarray(b * bs, (b + 1) * bs), node, raw, -1);
     }
-    const out: DirEntry[] = [];
-    for (const e of raw) {
-      if (e.name === '.' || e.name === '..') continue;
-      out.push({ name: e.name, inode: await this.inode(e.ino) });
-    }
-    return out;
+    return raw;
   }
 
   private parseEntries(block: Uint8Array, dir: ExtInode, out: { name: string; ino: number }[], at: number): void {

@@ -258,7 +258,8 @@ function buildVg(name: string, id: string, seqno: number, vg: ConfigSection, byU
       }
     }
     lvs.push({
-      vg: name, name: lvName, size, visible: flagsOf(lv.status).includes('VISIBLE'), segmentTypes: snap ? ['snapshot', ...segTypes] : segTypes,
+      // LVM writes a snapshot's COW LV without VISIBLE; lvs shows it as the snapshot, and so do we.
+      vg: name, name: lvName, size, visible: flagsOf(lv.status).includes('VISIBLE') || snap !== undefined, segmentTypes: snap ? ['snapshot', ...segTypes] : segTypes,
       open: () => openLv(lvName, []),
     });
   }

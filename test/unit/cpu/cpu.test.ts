@@ -1,0 +1,206 @@
+// Unit tests of the CPU's interfaces: MMIO/ROM/A20/code-write notification through real
+// instructions, run() stop reasons (halted, breakpoint, watchpoint, triple fault, budget),
+// interrupts, snapshots, register access by name, and x87 stack faults (which QEMU's TCG does
+// not model, so the differential suite cannot cover them). Code is assembled with nasm.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IoBus } from '../../../emulator/src/bus/ioBus';
+import { Cpu, type InterruptSource } from '../../../emulator/src/cpu/cpu';
+import { readRegister, registerSnapshot, writeRegister } from '../../../emulator/src/cpu/registers';
+import { PhysicalMemory } from '../../../emulator/src/memory/physicalMemory';
+import { CACHE } from './qemuHarness';
+
+function nasm(src: string): Uint8Array {
+  mkdirSync(CACHE, { recursive: true });
+  const key = createHash('sha256').update(src).digest('hex').slice(0, 16);
+  const bin = join(CACHE, `snippet-${key}.bin`);
+  if (!existsSync(bin)) {
+    const asm = join(CACHE, `snippet-${key}.asm`);
+    writeFileSync(asm, src);
+    const r = spawnSync('nasm', ['-f', 'bin', '-o', bin, asm], { encoding: 'utf8' });
+    if (r.error) throw new Error(`nasm is required: ${r.error.message}`);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  return new Uint8Array(readFileSync(bin));
+}
+
+/** A CPU with 4 MiB RAM, code loaded at `at`, CS:EIP pointing at it (real mode, or flat 32-bit). */
+function machine(code: string, opts: { flat32?: boolean; at?: number } = {}) {
+  const at = opts.at ?? 0x1000;
+  const mem = new PhysicalMemory(4 << 20);
+  const io = new IoBus();
+  const cpu = new Cpu({ memory: mem, io });
+  mem.load(at, nasm(`${opts.flat32 ? 'bits 32' : 'bits 16'}\norg 0x${at.toString(16)}\n${code}\n`));
+  if (opts.flat32) {
+    cpu.cr0 |= 1;
+    for (let s = 0; s < 6; s++) cpu.setSegCache(s, s === 1 ? 8 : 16, 0, 0xffffffff, s === 1 ? 0xc09b : 0xc093);
+    cpu.modeChanged();
+    cpu.eip = at;
+    cpu.regs[4] = 0x80000;
+  } else {
+    cpu.setSegReal(1, 0);
+    cpu.modeChanged();
+    cpu.eip = at;
+    cpu.regs[4] = 0x8000;
+  }
+  return { cpu, mem, io };
+}
+
+describe('cpu: interfaces', () => {
+  it('dispatches 8/16/32-bit MMIO accesses and drops ROM writes', () => {
+    const { cpu, mem } = machine(`
+      mov dword [0x300000], 0x11223344
+      mov word [0x300010], 0x5566
+      mov byte [0x300020], 0x77
+      mov eax, [0x300004]
+      mov dword [0x200000], 0xdeadbeef
+      mov ebx, [0x200000]
+      hlt`, { flat32: true });
+    const log: string[] = [];
+    mem.addMmio(0x300000, 0x1000, {
+      read8: (a) => { log.push(`r8 ${a.toString(16)}`); return 0xab; },
+      write8: (a, v) => { log.push(`w8 ${a.toString(16)}=${v.toString(16)}`); },
+      read32: (a) => { log.push(`r32 ${a.toString(16)}`); return 0x0badf00d; },
+      write32: (a, v) => { log.push(`w32 ${a.toString(16)}=${(v >>> 0).toString(16)}`); },
+    });
+    mem.addRom(0x200000, new Uint8Array(4096).fill(0x5a));
+    assert.equal(cpu.run(100), 'halted');
+    assert.deepEqual(log, ['w32 300000=11223344', 'w8 300010=66', 'w8 300011=55', 'w8 300020=77', 'r32 300004']);
+    assert.equal(readRegister(cpu, 'eax'), 0x0badf00d);
+    assert.equal(readRegister(cpu, 'ebx'), 0x5a5a5a5a, 'ROM write must be dropped');
+  });
+
+  it('applies the A20 gate and reports writes to code pages', () => {
+    const { cpu, mem } = machine(`
+      mov dword [0x100000], 0x12345678
+      mov eax, [0]
+      hlt`, { flat32: true, at: 0x2000 });
+    mem.u8.fill(0, 0, 4);
+    mem.setA20(false);
+    const writes: number[] = [];
+    mem.onCodeWrite((addr) => writes.push(addr));
+    mem.markCodePage(0);
+    assert.equal(cpu.run(100), 'halted');
+    assert.equal(readRegister(cpu, 'eax'), 0x12345678, 'bit 20 masked: 1 MiB aliases 0');
+    assert.deepEqual(writes, [0]);
+  });
+
+  it('stops at breakpoints, single-steps, and resumes off a breakpoint', () => {
+    const { cpu } = machine('mov ax, 1\nmov bx, 2\nmov cx, 3\nhlt');
+    cpu.breakpoints.add(0x1006);
+    cpu.hooksChanged();
+    assert.equal(cpu.run(1000), 'breakpoint');
+    assert.equal(cpu.eip, 0x1006);
+    assert.equal(readRegister(cpu, 'bx'), 2);
+    assert.equal(readRegister(cpu, 'cx'), 0);
+    assert.equal(cpu.step(), 'budget');
+    assert.equal(readRegister(cpu, 'cx'), 3);
+    assert.equal(cpu.run(1000), 'halted');
+  });
+
+  it('stops after an instruction that touches a watched range', () => {
+    const { cpu } = machine('mov byte [0x5000], 1\nmov al, [0x6002]\nmov byte [0x6003], 9\nhlt');
+    cpu.watchpoints.push({ space: 'linear', start: 0x6000, length: 4, access: 'w' });
+    cpu.hooksChanged();
+    assert.equal(cpu.run(1000), 'watchpoint');
+    assert.equal(cpu.lastWatchHit?.address, 0x6003);
+    assert.equal(cpu.lastWatchHit?.write, true);
+    assert.equal(cpu.lastWatchHit?.eip, 0x1008);
+    assert.equal(cpu.run(1000), 'halted');
+  });
+
+  it('reports a triple fault as a stop reason, not an exception', () => {
+    const { cpu } = machine('lidt [idt]\nint 0x21\nidt: dw 0\ndd 0', { flat32: true });
+    assert.equal(cpu.run(1000), 'triple-fault');
+    assert.match(cpu.shutdownReason, /triple fault/);
+    assert.equal(cpu.run(10), 'triple-fault', 'stays shut down until reset');
+    cpu.reset();
+    assert.equal(cpu.eip, 0xfff0);
+  });
+
+  it('halts, then wakes for an interrupt from the interrupt source (real-mode IVT)', () => {
+    const { cpu, mem } = machine('sti\nhlt\nmov bx, 0x42\nhlt\nhandler: mov ax, 0x99\niret');
+    mem.u8[0x20 * 4] = 0x06; mem.u8[0x20 * 4 + 1] = 0x10; // IVT[0x20] = 0000:1006 (handler)
+    let pending = false;
+    const pic: InterruptSource = { hasInterrupt: () => pending, acknowledge: () => { pending = false; return 0x20; } };
+    cpu.intr = pic;
+    assert.equal(cpu.run(100), 'halted');
+    pending = true;
+    cpu.notifyInterrupt();
+    assert.equal(cpu.run(100), 'halted');
+    assert.equal(readRegister(cpu, 'ax'), 0x99);
+    assert.equal(readRegister(cpu, 'bx'), 0x42);
+  });
+
+  it('runs out of budget and counts instructions', () => {
+    const { cpu } = machine('l: inc ax\njmp l');
+    assert.equal(cpu.run(1001), 'budget');
+    assert.equal(cpu.instructions, 1001);
+    assert.equal(readRegister(cpu, 'ax'), 501);
+  });
+
+  it('saveState/restoreState reproduce execution exactly', () => {
+    const { cpu } = machine(`
+      mov ecx, 1000
+      xor eax, eax
+    l: add eax, ecx
+      rol eax, 3
+      fld1
+      faddp st1, st0
+      loop l
+      hlt`, { flat32: true });
+    cpu.run(500);
+    const snap = cpu.saveState();
+    const json = JSON.stringify(snap, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v));
+    assert.ok(json.length > 100);
+    cpu.run(100000);
+    const after = registerSnapshot(cpu);
+    cpu.restoreState(snap);
+    assert.notDeepEqual(registerSnapshot(cpu), after);
+    cpu.run(100000);
+    assert.deepEqual(registerSnapshot(cpu), after);
+  });
+
+  it('reads and writes registers by name', () => {
+    const { cpu } = machine('hlt');
+    assert.ok(writeRegister(cpu, 'eax', 0x12345678));
+    assert.equal(readRegister(cpu, 'ah'), 0x56);
+    assert.equal(readRegister(cpu, 'ax'), 0x5678);
+    assert.ok(writeRegister(cpu, 'ds', 0x1234));
+    assert.equal(readRegister(cpu, 'ds.base'), 0x12340);
+    assert.equal(readRegister(cpu, 'cs.limit'), 0xffff);
+    assert.equal(readRegister(cpu, 'cr0'), 0x60000010);
+    assert.equal(readRegister(cpu, 'nonsense'), undefined);
+    assert.equal(writeRegister(cpu, 'nonsense', 1), false);
+  });
+
+  it('x87 stack overflow and underflow set IE|SF with C1 as the SDM specifies', () => {
+    const { cpu } = machine(`
+      fninit
+      fld1
+      fld1
+      fld1
+      fld1
+      fld1
+      fld1
+      fld1
+      fld1
+      fld1            ; 9th push: overflow
+      fnstsw ax
+      mov bx, ax
+      fninit
+      fadd st0, st1   ; underflow
+      fnstsw ax
+      hlt`, { flat32: true });
+    assert.equal(cpu.run(1000), 'halted');
+    const over = readRegister(cpu, 'bx')!;
+    assert.equal(over & 0x41, 0x41, 'IE and SF');
+    assert.equal(over & 0x200, 0x200, 'C1 = overflow');
+    const under = readRegister(cpu, 'ax')!;
+    assert.equal(under & 0x41, 0x41);
+    assert.equal(under & 0x200, 0, 'C1 = underflow');
+  });
+});

@@ -1,0 +1,25 @@
+// Differential tests: our nasm programs run under QEMU (TCG, pentium2) and under our CPU must
+// print exactly the same thing. Together they cover physical memory (RAM, ROM, A20, SMC), flags,
+// string instructions, protected mode (segments, gates, privilege changes, TSS, task switch),
+// paging and the x87.
+import { strict as assert } from 'node:assert';
+import { assemble, firstDifference, runOurs, runQemu } from './qemuHarness';
+
+const PROGRAMS = ['memory', 'flags', 'strings', 'pmode', 'paging', 'fpu'];
+
+describe('cpu: differential tests against QEMU', function () {
+  this.timeout(120_000);
+  for (const name of PROGRAMS) {
+    it(`${name}.asm prints the same under QEMU and under our CPU`, () => {
+      const image = assemble(name);
+      const q = runQemu(image);
+      assert.equal(q.exitCode, 1, `QEMU did not exit through isa-debug-exit (status ${q.exitCode}); output:\n${q.output.slice(-500)}`);
+      assert.match(q.output, /END\n$/, 'QEMU run did not reach the end');
+      assert.doesNotMatch(q.output, /UNEXPECTED/);
+      const ours = runOurs(image);
+      assert.equal(ours.stop, 'exit', `our CPU stopped with ${ours.stop} ${ours.shutdownReason}; output:\n${ours.output.slice(-500)}`);
+      assert.equal(ours.exitCode, 1);
+      assert.ok(ours.output === q.output, firstDifference(q.output, ours.output));
+    });
+  }
+});

@@ -1,0 +1,56 @@
+// Builds the nasm test programs in test/fixtures/cpu/*.asm (cached in test/.cache/cpu/, keyed
+// on the sources' content) and runs them under QEMU (TCG) and under our CPU (BareMachine).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BareMachine, type BareRunResult } from '../../../emulator/src/cpu/testing/bareMachine';
+
+export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cpu');
+export const CACHE = join(__dirname, '..', '..', '.cache', 'cpu');
+
+/** Assemble `name`.asm; returns the image path. Fails loudly if nasm is missing. */
+export function assemble(name: string): string {
+  const includes = readdirSync(FIXTURES).filter((f) => f.endsWith('.inc')).sort();
+  const h = createHash('sha256');
+  for (const f of [`${name}.asm`, ...includes]) h.update(f).update(readFileSync(join(FIXTURES, f)));
+  mkdirSync(CACHE, { recursive: true });
+  const out = join(CACHE, `${name}-${h.digest('hex').slice(0, 16)}.bin`);
+  if (existsSync(out)) return out;
+  const r = spawnSync('nasm', ['-f', 'bin', '-I', FIXTURES + '/', '-o', out, join(FIXTURES, `${name}.asm`)], { encoding: 'utf8' });
+  if (r.error) throw new Error(`nasm is required (apt-get install nasm): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`nasm failed for ${name}.asm:\n${r.stderr}`);
+  return out;
+}
+
+export interface QemuResult { output: string; exitCode: number | null }
+
+/** Run the image as QEMU's BIOS with the debug console on 0xE9 and isa-debug-exit on 0xF4. */
+export function runQemu(image: string, timeoutMs = 60_000, extraArgs: string[] = []): QemuResult {
+  const outFile = `${image}.${process.pid}.qemu.txt`;
+  rmSync(outFile, { force: true });
+  const r = spawnSync('qemu-system-i386', [
+    '-M', 'pc', '-cpu', 'pentium2', '-m', '32', '-bios', image, '-nodefaults', '-display', 'none',
+    '-debugcon', `file:${outFile}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', ...extraArgs,
+  ], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.error) throw new Error(`qemu-system-i386 is required (apt-get install qemu-system-x86): ${r.error.message}`);
+  const output = existsSync(outFile) ? readFileSync(outFile, 'latin1') : '';
+  rmSync(outFile, { force: true });
+  return { output, exitCode: r.status };
+}
+
+/** Run under our CPU; `preload` bytes are placed in RAM first (like QEMU's -device loader). */
+export function runOurs(image: string, budget = 200_000_000, preload?: { addr: number; data: Uint8Array }): BareRunResult {
+  const m = new BareMachine(new Uint8Array(readFileSync(image)));
+  if (preload) m.mem.load(preload.addr, preload.data);
+  return m.run(budget);
+}
+
+/** First differing line, for a readable assertion message. */
+export function firstDifference(a: string, b: string): string {
+  const la = a.split('\n'), lb = b.split('\n');
+  for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return `line ${i + 1}:\n  qemu: ${la[i] ?? '<missing>'}\n  ours: ${lb[i] ?? '<missing>'}`;
+  }
+  return 'identical';
+}
