@@ -45,12 +45,19 @@ export class CompiledSchema {
 
 const compiled = new Map<string, { mtimeMs: number; schema: CompiledSchema }>();
 
+/**
+ * Derivatives intern every pattern they build; a whole libvirt test corpus adds ~60k to the
+ * schema's ~7k. Past this bound (a long session of unusual documents) start afresh rather than
+ * grow without limit.
+ */
+const MAX_PATTERNS = 1_000_000;
+
 /** Compiles (or returns the cached compile of) the schema whose top file is `file`. */
 export function compileSchema(file: string): CompiledSchema {
   const path = resolve(file);
   const mtimeMs = statSync(path).mtimeMs;
   const hit = compiled.get(path);
-  if (hit && hit.mtimeMs === mtimeMs) return hit.schema;
+  if (hit && hit.mtimeMs === mtimeMs && hit.schema.derivatives.f.size < MAX_PATTERNS) return hit.schema;
   const loader = new Loader();
   const start = loader.loadSchema(path);
   const schema = new CompiledSchema(path, start, loader);
