@@ -4,7 +4,7 @@
 //   node scripts/package.mjs [--out FILE.vsix]
 // Prints the .vsix path as its last line.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +42,9 @@ function copySchemas() {
   mkdirSync(dest, { recursive: true });
   const files = readdirSync(SYSTEM_SCHEMAS).filter((f) => f.endsWith('.rng') && statSync(join(SYSTEM_SCHEMAS, f)).isFile());
   for (const f of files) copyFileSync(join(SYSTEM_SCHEMAS, f), join(dest, f));
+  // The version the bundled copy belongs to, shown in the status bar when it is in use.
+  const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libvirt0'], { encoding: 'utf8' });
+  if (version.status === 0 && version.stdout.trim()) writeFileSync(join(dest, 'VERSION'), `${version.stdout.trim()}\n`);
   console.log(`package: bundled ${files.length} libvirt schemas from ${SYSTEM_SCHEMAS}`);
 }
 

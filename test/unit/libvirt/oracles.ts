@@ -105,14 +105,4 @@ export function virshBatch(commands: string): string {
   return `${r.stdout}${r.stderr}`;
 }
 
-/** Deterministic PRNG (mulberry32) so mutation sites are the same every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../support/random';
