@@ -7,6 +7,7 @@ import { FileDevice } from '../../../emulator/src/block/fileDevice';
 import { openFileSystem } from '../../../emulator/src/fs/openFileSystem';
 import { discoverVolumes } from '../../../emulator/src/volumes/discover';
 import { readMetadataArea, readPvLabel } from '../../../emulator/src/volumes/lvm/label';
+import { isSection, parseMetadataText } from '../../../emulator/src/volumes/lvm/metadataText';
 import { SnapshotDevice } from '../../../emulator/src/volumes/lvm/snapshot';
 import { fixture, tool } from './fixtures';
 
@@ -92,6 +93,18 @@ describe('imgfs: LVM2', function () {
       const str = volumes.find((v) => v.name === 'vgt/str')!;
       assert.match(str.error!, /needs PV [\w-]{38}, which is not in the given images/);
     });
+  });
+
+  it('parses vgcfgbackup text like the on-disk copy, and positions syntax errors', async () => {
+    const backup = parseMetadataText(readFileSync(join(dir, 'final.vg'), 'utf8')).vgt;
+    const onDisk = await withImages(pvs.slice(0, 1), async ([i]) => {
+      const label = (await readPvLabel(i.device))!;
+      return parseMetadataText((await readMetadataArea(i.device, label.metadataAreas[0]))!.text).vgt;
+    });
+    assert.ok(isSection(backup) && isSection(onDisk) && isSection(backup.logical_volumes) && isSection(onDisk.logical_volumes));
+    assert.deepEqual(Object.keys(onDisk.logical_volumes).sort(), Object.keys(backup.logical_volumes).sort());
+    assert.equal(onDisk.seqno, backup.seqno);
+    assert.throws(() => parseMetadataText('vgt {\n  id = "x"\n  seqno = [1, \n}\n'), /LVM metadata text: .* at line \d+, column \d+/);
   });
 
   it('checks the label, mda header and metadata text CRCs', async () => {
