@@ -2,7 +2,7 @@
 // test/.cache/imgfs/<name>-<hash of the script>/, so a changed script rebuilds and reruns are free.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileDevice } from '../../../emulator/src/block/fileDevice';
 import { openFileSystem } from '../../../emulator/src/fs/openFileSystem';
@@ -27,6 +27,8 @@ export function fixture(name: string): string {
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  // Older builds of the same fixture (other script hashes) are dead weight: drop them.
+  for (const old of readdirSync(CACHE)) if (old.startsWith(`${name}-`) && resolve(CACHE, old) !== dir && !old.includes('.tmp')) rmSync(resolve(CACHE, old), { recursive: true, force: true });
   spawnSync('touch', [resolve(dir, '.done')]);
   return dir;
 }
