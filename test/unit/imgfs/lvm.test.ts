@@ -43,19 +43,32 @@ describe('imgfs: LVM2', function () {
       const ours = volumes.filter((v) => v.kind === 'lv');
       const visible = lvs.filter((l) => !l.lv_name.startsWith('[') && l.segtype !== 'thin-pool');
       assert.deepEqual(ours.map((v) => v.name).sort(), visible.map((l) => `vgt/${l.lv_name}`).sort());
+      const blkid = (src: string) => tool('sh', ['-c', `blkid -p -o value -s TYPE ${src}; true`]).trim() || null;
       for (const l of visible) {
         const v = ours.find((x) => x.name === `vgt/${l.lv_name}`)!;
         // lvs reports a snapshot's COW size; the snapshot's readable view is as big as its origin.
         const expected = l.lv_name === 'snap' ? Number(lvs.find((x) => x.lv_name === 'lin')!.lv_size) : Number(l.lv_size);
         assert.equal(v.size, expected, l.lv_name);
         const src = join(dir, `${l.lv_name}.fs`);
-        assert.equal(v.fs, tool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', src]).trim(), `${l.lv_name} fs`);
+        // A partitioned guest disk has no filesystem of its own (blkid -p reports only PTTYPE).
+        assert.equal(v.fs, blkid(src), `${l.lv_name} fs`);
       }
       assert.deepEqual(volumes.filter((v) => v.kind === 'disk').map((v) => `${v.name}:${v.fs}`), ['disk:LVM2_member', 'disk@2:LVM2_member']);
     });
   });
 
-  for (const lv of ['lin', 'str', 'r1', 'mir', 'thin', 'snap']) {
+  it('lists the partitions of a guest disk held in an LV as VG/LV/pN (sfdisk agrees)', async () => {
+    const theirs = JSON.parse(tool('sfdisk', ['-J', join(dir, 'guest.fs')])).partitiontable.partitions as { start: number; size: number; name: string }[];
+    await withImages(pvs, async (images) => {
+      const { volumes } = await discoverVolumes(images);
+      const nested = volumes.filter((v) => v.name.startsWith('vgt/guest/'));
+      assert.deepEqual(nested.map((v) => [v.name, v.offset, v.size, v.fs, v.detail]), theirs.map((p, i) => [`vgt/guest/p${i + 1}`, p.start * 512, p.size * 512, 'ext2', p.name]));
+      const fs = await openFileSystem(await nested[0].open());
+      assert.equal(Buffer.from(await fs.read('/dir/hello.txt', 0, 100)).toString(), 'on an LV\n');
+    });
+  });
+
+  for (const lv of ['lin', 'str', 'r1', 'mir', 'thin', 'snap', 'guest']) {
     it(`vgt/${lv} reads byte-identically to the filesystem image placed in it`, async () => {
       const expected = readFileSync(join(dir, `${lv}.fs`));
       await withImages(pvs, async (images) => {
