@@ -88,6 +88,12 @@ mkdirSync(workspace, { recursive: true });
 mkdirSync(join(state, 'tmp'));
 for (const f of ['domain.xml', 'lvm.conf']) cpSync(join(root, 'examples', f), join(workspace, f));
 cpSync(join(root, 'test', 'vscode', 'fixtures'), workspace, { recursive: true });
+// The sample disk image (qcow2 → GPT → LVM → ext4) for the Disk Images view's test; made once
+// in the test cache, copied into each run's workspace.
+const sampleImage = join(root, 'test', '.cache', 'vscode', 'sample.qcow2');
+mkdirSync(dirname(sampleImage), { recursive: true });
+step('make the sample disk image', 'bash', [join(root, 'examples', 'make-sample-image.sh'), sampleImage]);
+cpSync(sampleImage, join(workspace, 'sample.qcow2'));
 writeFileSync(logFile, '');
 
 // ---- the extension under test -----------------------------------------------------------------

@@ -46,7 +46,11 @@ export class Ctx {
     this.extension.subscriptions.push(this.client);
     this.extension.subscriptions.push(
       this.client.onNotification(ServerStatusNotification, (s) => {
-        this.status.text = s.severity === 'error' ? `$(error) ${s.message}` : s.message;
+        this.status.text = s.severity === 'error' ? `$(error) ${s.message}` : s.severity === 'warning' ? `$(warning) ${s.message}` : `$(file-code) ${s.message}`;
+        this.status.tooltip = s.detail ?? s.message;
+        this.status.command = 'virtStudio.showSchemaInfo';
+        if (s.severity !== 'info') this.output.warn(s.detail ?? s.message);
+        else this.output.info(s.detail ?? s.message);
         this.status.show();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {

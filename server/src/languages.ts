@@ -2,17 +2,22 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
 import { detectKind, isLibvirtKind, type DocumentKind } from './documentKind';
-import { createLibvirtService } from './libvirt';
+import { createLibvirtService, type SchemaInfo } from './libvirt';
 import { createLvmService } from './lvm';
 import type { LanguageService, ServiceSettings } from './service';
 
 export class Languages {
-  private readonly libvirt: LanguageService;
+  private readonly libvirt: ReturnType<typeof createLibvirtService>;
   private readonly lvm: LanguageService;
 
   constructor(readonly settings: ServiceSettings) {
     this.libvirt = createLibvirtService(settings);
     this.lvm = createLvmService(settings);
+  }
+
+  /** Which libvirt schemas validation uses (for the status bar). */
+  libvirtSchemas(): SchemaInfo {
+    return this.libvirt.schemaInfo();
   }
 
   kindOf(doc: TextDocument): DocumentKind {

@@ -6,6 +6,8 @@ import type { ServiceSettings } from './service';
 export interface ServerStatus {
   message: string;
   severity: 'info' | 'warning' | 'error';
+  /** Longer text for the status bar item's tooltip. */
+  detail?: string;
 }
 /** Server → client: something the user should see in the status bar (schema in use, failures). */
 export const ServerStatusNotification = new NotificationType<ServerStatus>('virtStudio/status');

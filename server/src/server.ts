@@ -26,7 +26,7 @@ connection.onInitialize((params: InitializeParams) => {
   return {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
-      completionItemProvider: { triggerCharacters: ['<', ' ', '"', "'", '=', '/', '.'] },
+      completionProvider: { triggerCharacters: ['<', ' ', '"', "'", '=', '/', '.'] },
       hoverProvider: true,
       documentSymbolProvider: true,
       foldingRangeProvider: true,
@@ -38,8 +38,20 @@ connection.onInitialize((params: InitializeParams) => {
 connection.onNotification(SettingsChangedNotification, (settings) => {
   languages = new Languages({ ...languages.settings, ...settings });
   if (typeof settings.debounceMs === 'number') debounceMs = settings.debounceMs;
+  reportSchemas();
   for (const doc of documents.all()) scheduleValidation(doc, 0);
 });
+
+/** Tells the client which libvirt schemas are in use, or that none were found. */
+function reportSchemas(): void {
+  const info = languages.libvirtSchemas();
+  const tried = info.tried.map((t) => `${t.dir}: ${t.reason}`).join('\n');
+  connection.sendNotification(ServerStatusNotification, info.dir
+    ? { message: `libvirt ${info.version ?? 'schemas'}`, severity: 'info', detail: `libvirt RelaxNG schemas (${info.source}): ${info.dir}${tried ? `\nnot used:\n${tried}` : ''}` }
+    : { message: 'no libvirt schemas', severity: 'warning', detail: `No libvirt schemas found; tried:\n${tried}` });
+}
+
+connection.onInitialized(() => reportSchemas());
 
 function scheduleValidation(doc: TextDocument, delay = debounceMs): void {
   const previous = pending.get(doc.uri);

@@ -71,13 +71,17 @@ async function main(): Promise<void> {
     await timeInProcess(img, out); // warm-up: module loading and JIT, not conversion work
     rmSync(out, { force: true });
     const cli: number[] = [], lib: number[] = [], theirs: number[] = [];
+    // Rotate the order each round: page-cache writeback of one run slows whichever runs next.
+    const steps: (() => Promise<void>)[] = [
+      async () => { theirs.push(timeCmd('qemu-img', ['convert', '-O', 'raw', img, out])); },
+      async () => { cli.push(timeCmd(process.execPath, [CLI, 'image', 'convert', img, out])); },
+      async () => { lib.push(await timeInProcess(img, out)); },
+    ];
     for (let r = 0; r < ROUNDS; r++) {
-      theirs.push(timeCmd('qemu-img', ['convert', '-O', 'raw', img, out]));
-      rmSync(out, { force: true });
-      cli.push(timeCmd(process.execPath, [CLI, 'image', 'convert', img, out]));
-      rmSync(out, { force: true });
-      lib.push(await timeInProcess(img, out));
-      rmSync(out, { force: true });
+      for (let k = 0; k < steps.length; k++) {
+        await steps[(r + k) % steps.length]();
+        rmSync(out, { force: true });
+      }
     }
     const mbs = (ms: number[]) => SIZE / MiB / (median(ms) / 1000);
     const anchor = { name: 'qemu-img convert -O raw', value: mbs(theirs) };

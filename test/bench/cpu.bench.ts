@@ -81,6 +81,21 @@ function measure(name: string, file: string, preload?: { addr: number; data: Uin
   });
 }
 
+/**
+ * Calibration: ns per iteration of a fixed plain-JS loop (typed-array load/store, add, xor),
+ * so figures from a loaded shared machine can be compared with a quiet one.
+ */
+function calibrate(): void {
+  const a = new Int32Array(8);
+  let x = 0;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < 2e8; i++) { a[i & 7] += i; x ^= a[(i + 3) & 7]; }
+  const cu = process.cpuUsage(c0);
+  const ns = ((cu.user + cu.system) * 1000) / 2e8;
+  report({ name: 'cpu bench calibration: plain JS loop', value: ns, unit: 'ns/iteration (CPU time)', note: `checksum ${x}; about 1 ns on an idle modern core` });
+}
+
+calibrate();
 const lz = lzInput();
 const blobPath = join(CACHE, 'bench-lz-input.bin');
 writeFileSync(blobPath, lz.blob);

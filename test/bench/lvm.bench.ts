@@ -18,7 +18,7 @@ function lvmconfig(dir: string, args: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const version = /LVM version:\s*(\d+\.\d+\.\d+)/.exec(execFileSync('lvm', ['version'], { env, encoding: 'utf8' }))![1];
+  const version = /LVM version:\s*(\d+\.\d+\.\d+)/.exec(execFileSync('lvm', ['version'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))![1];
   const seedDir = join(work, 'seed');
   mkdirSync(seedDir);
   writeFileSync(join(seedDir, 'lvm.conf'), 'devices { }\n');

@@ -56,10 +56,10 @@ function snapshotLine(s: OpenedImage['snapshots'][number]): string {
 function specificLines(value: unknown, indent: string): string[] {
   const out: string[] = [];
   if (Array.isArray(value)) {
-    for (const item of value) {
-      out.push(`${indent}[${out.filter((l) => l.startsWith(`${indent}[`)).length}]:`);
-      out.push(...specificLines(item, `${indent}    `));
-    }
+    value.forEach((item, i) => {
+      if (item && typeof item === 'object') { out.push(`${indent}[${i}]:`); out.push(...specificLines(item, `${indent}    `)); }
+      else out.push(`${indent}[${i}]: ${String(item)}`);
+    });
   } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       const key = k.replace(/-/g, ' ');

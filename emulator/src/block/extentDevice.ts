@@ -57,43 +57,52 @@ export abstract class ExtentDevice implements BlockDevice {
     let runSource: FileDevice | undefined;
     let runFile = 0, runAt = 0, runLen = 0;
     const reads: Promise<void>[] = [];
+    // A read may fail while we are still mapping (awaiting tables): mark it handled at once so
+    // it cannot surface as an unhandled rejection; Promise.all below still reports it.
+    const track = (p: Promise<void>) => { p.catch(() => {}); reads.push(p); };
     const compressed: { ext: Extent & { kind: 'compressed' }; at: number; n: number }[] = [];
     const flush = () => {
-      if (runSource && runLen > 0) reads.push(runSource.readInto(target, runAt, runLen, runFile));
+      if (runSource && runLen > 0) track(runSource.readInto(target, runAt, runLen, runFile));
       runSource = undefined; runLen = 0;
     };
-    let pos = 0;
-    while (pos < length) {
-      const ext = await this.mapExtent(offset + pos, length - pos);
-      const n = Math.min(ext.length, length - pos);
-      if (!(n > 0)) throw new ImageError(`image mapping made no progress at virtual offset ${offset + pos}`);
-      const at = targetOffset + pos;
-      switch (ext.kind) {
-        case 'data':
-          if (runSource === ext.source && runFile + runLen === ext.offset && runAt + runLen === at) {
-            runLen += n;
-          } else {
+    try {
+      let pos = 0;
+      while (pos < length) {
+        const ext = await this.mapExtent(offset + pos, length - pos);
+        const n = Math.min(ext.length, length - pos);
+        if (!(n > 0)) throw new ImageError(`image mapping made no progress at virtual offset ${offset + pos}`);
+        const at = targetOffset + pos;
+        switch (ext.kind) {
+          case 'data':
+            if (runSource === ext.source && runFile + runLen === ext.offset && runAt + runLen === at) {
+              runLen += n;
+            } else {
+              flush();
+              runSource = ext.source; runFile = ext.offset; runAt = at; runLen = n;
+            }
+            break;
+          case 'zero':
             flush();
-            runSource = ext.source; runFile = ext.offset; runAt = at; runLen = n;
-          }
-          break;
-        case 'zero':
-          flush();
-          target.fill(0, at, at + n);
-          break;
-        case 'unallocated':
-          flush();
-          reads.push(this.readBacking(target, at, n, offset + pos));
-          break;
-        case 'compressed':
-          flush();
-          compressed.push({ ext, at, n });
-          break;
+            target.fill(0, at, at + n);
+            break;
+          case 'unallocated':
+            flush();
+            track(this.readBacking(target, at, n, offset + pos));
+            break;
+          case 'compressed':
+            flush();
+            compressed.push({ ext, at, n });
+            break;
+        }
+        pos += n;
       }
-      pos += n;
+    } catch (err) {
+      // Reads already started must settle before we report, or their failures go unhandled.
+      await Promise.allSettled(reads);
+      throw err;
     }
     flush();
-    reads.push(this.readCompressed(target, compressed));
+    track(this.readCompressed(target, compressed));
     await Promise.all(reads);
   }
 

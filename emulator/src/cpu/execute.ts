@@ -391,6 +391,10 @@ function stringOp(c: Cpu, op: number, size: number): void {
     count = a32 ? regs[ECX] >>> 0 : regs[ECX] & 0xffff;
     if (count === 0) return;
   }
+  if (rep && count > 1 && (op === 0 || op === 2) && a32) {
+    count = repFast(c, op, size, srcSeg, delta, count);
+    if (count === 0) return;
+  }
   const m = size === 1 ? 0xff : size === 2 ? 0xffff : M32;
   for (;;) {
     const si = a32 ? regs[ESI] : regs[ESI] & 0xffff; // int32: see decodeModrm
@@ -457,6 +461,65 @@ function stringOp(c: Cpu, op: number, size: number): void {
     if (count === 0) return;
     if (stopCond && (rep === 0xf3 ? !c.getZF() : c.getZF())) return;
   }
+}
+
+/**
+ * REP MOVS / REP STOS fast path (32-bit addressing, flat segments): whole runs of elements that
+ * stay inside one RAM page on each side are moved straight in the RAM array, element by element
+ * in architectural order (so overlapping copies replicate exactly as on hardware). It stops at
+ * the first element that is not a plain TLB hit (page boundary, MMIO, code or watched page,
+ * not yet translated) and returns the remaining count for the generic per-element loop, which
+ * handles faults and restarts. Returns 0 when done.
+ */
+function repFast(c: Cpu, op: number, size: number, srcSeg: number, delta: number, count: number): number {
+  if ((c.segCheck[ES] & 2) || (op === 0 && (c.segCheck[srcSeg] & 1))) return count;
+  const regs = c.regs, ram = c.ram, tlb = c.tlb;
+  const esBase = c.segBase[ES], srcBase = c.segBase[srcSeg];
+  const rMask = c.rMask, wMask = c.wMask;
+  while (count > 0) {
+    const dLin = (esBase + regs[EDI]) | 0;
+    const de = tlb[dLin >>> 12];
+    if ((de & wMask) !== wMask) return count;
+    // Elements left in this page in the direction of travel.
+    const dOff = dLin & 0xfff;
+    if (dOff > 0x1000 - size) return count; // this element straddles two pages
+    let n = delta > 0 ? (0x1000 - dOff) / size : (dOff + size) / size;
+    let sPhys = 0;
+    if (op === 0) {
+      const sLin = (srcBase + regs[ESI]) | 0;
+      const se = tlb[sLin >>> 12];
+      if ((se & rMask) !== rMask) return count;
+      const sOff = sLin & 0xfff;
+      if (sOff > 0x1000 - size) return count;
+      n = Math.min(n, delta > 0 ? (0x1000 - sOff) / size : (sOff + size) / size);
+      sPhys = (se & ~0xfff) | sOff;
+    }
+    n = Math.floor(Math.min(n, count));
+    if (n < 1) return count;
+    let dPhys = (de & ~0xfff) | dOff;
+    if (op === 0) {
+      for (let i = 0; i < n; i++) {
+        if (size === 1) ram[dPhys] = ram[sPhys];
+        else if (size === 2) { const a = ram[sPhys], b = ram[sPhys + 1]; ram[dPhys] = a; ram[dPhys + 1] = b; } else {
+          const a = ram[sPhys], b = ram[sPhys + 1], d2 = ram[sPhys + 2], d3 = ram[sPhys + 3];
+          ram[dPhys] = a; ram[dPhys + 1] = b; ram[dPhys + 2] = d2; ram[dPhys + 3] = d3;
+        }
+        dPhys += delta; sPhys += delta;
+      }
+      regs[ESI] = regs[ESI] + n * delta;
+    } else {
+      const v = regs[EAX];
+      for (let i = 0; i < n; i++) {
+        ram[dPhys] = v;
+        if (size > 1) { ram[dPhys + 1] = v >> 8; if (size === 4) { ram[dPhys + 2] = v >> 16; ram[dPhys + 3] = v >> 24; } }
+        dPhys += delta;
+      }
+    }
+    regs[EDI] = regs[EDI] + n * delta;
+    count -= n;
+    regs[ECX] = count;
+  }
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // fcw fsw ftw ftop, tsc, instructions.
 
 import { SEG_NAMES } from './constants';
-import type { Cpu } from './cpu';
+import { CPU_FAULT, type Cpu } from './cpu';
 
 const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
 const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
@@ -80,6 +80,15 @@ export function readRegister(cpu: Cpu, name: string): number | undefined {
  * Returns false for unknown or read-only names.
  */
 export function writeRegister(cpu: Cpu, name: string, value: number): boolean {
+  try {
+    return writeRegisterUnchecked(cpu, name, value);
+  } catch (e) {
+    if (e === CPU_FAULT) return false; // e.g. CR0.PG without PE, reserved CR4 bits, unreadable GDT
+    throw e;
+  }
+}
+
+function writeRegisterUnchecked(cpu: Cpu, name: string, value: number): boolean {
   const n = name.toLowerCase();
   let i = R32.indexOf(n);
   if (i >= 0) { cpu.regs[i] = value; return true; }

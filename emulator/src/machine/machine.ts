@@ -6,13 +6,13 @@
 // are deterministic), a halted CPU with interrupts on skips to the next event, and debugger
 // stop reasons come back as MachineStop values. Nothing here knows about threads or messages.
 import { IF } from '../cpu/constants';
-import { Cpu, type WatchHit, type Watchpoint } from '../cpu/cpu';
+import { Cpu, type CpuState, type WatchHit, type Watchpoint } from '../cpu/cpu';
 import type { ResetSource } from '../devices/signals';
 import { VGA_WINDOW_BASE, VGA_WINDOW_SIZE } from '../devices/vga';
 import { PageKind, PhysicalMemory } from '../memory/physicalMemory';
 import { BiosShadow, type BiosShadowState } from './biosShadow';
-import type { VirtualClock } from './clock';
-import { enterFlatProtectedMode, restoreCpu, saveCpu, type CpuState } from './cpuState';
+import { VirtualClock } from './clock';
+import { enterFlatProtectedMode } from './cpuState';
 import type { MachineConfig } from './domainConfig';
 import { walkPageTables, type PageWalk } from './pageWalk';
 import { createPcPlatform, type PcPlatform, type PlatformOptions, type PlatformState } from './pcPlatform';
@@ -20,12 +20,21 @@ import { createPcPlatform, type PcPlatform, type PlatformOptions, type PlatformS
 /** Longest CPU batch between clock updates: bounds how late a timer newly armed mid-batch fires. */
 const MAX_BATCH = 20_000;
 
+/**
+ * Guest instructions per virtual nanosecond: a 50 MHz (50 MIPS) P6. Virtual time, the PIT and the
+ * TSC all derive from the instruction count, so this only sets how many instructions a guest's
+ * busy-wait of a given length costs; close to what the interpreter runs, guest time stays near
+ * wall time (calibration loops, delays and timeouts behave as on hardware).
+ */
+export const DEFAULT_INSTRUCTIONS_PER_NS = 0.05;
+
 /** Guest wall time at power-on unless given: fixed, so two runs of one guest are identical. */
 export const DEFAULT_START_TIME_MS = Date.UTC(2026, 0, 1);
 
 export interface MachineOptions {
   config: MachineConfig;
   startTimeMs?: number;
+  instructionsPerNs?: number;
   openDisk?: PlatformOptions['openDisk'];
   vgaBiosPath?: string;
 }
@@ -110,7 +119,7 @@ export class Machine {
       write: (address: number, data: Uint8Array) => memory.load(address, data),
     };
     const platform = await createPcPlatform({
-      config, memory: guestMemory, startTimeMs: opts.startTimeMs ?? DEFAULT_START_TIME_MS,
+      config, memory: guestMemory, clock: new VirtualClock({ instructionsPerNs: opts.instructionsPerNs ?? DEFAULT_INSTRUCTIONS_PER_NS }), startTimeMs: opts.startTimeMs ?? DEFAULT_START_TIME_MS,
       openDisk: opts.openDisk, vgaBiosPath: opts.vgaBiosPath,
     });
     return new Machine(config, platform, memory);
@@ -119,9 +128,8 @@ export class Machine {
   /** Power-on state: firmware boot starts at the reset vector; direct kernel boot at the kernel's 32-bit entry. */
   private powerOn(): void {
     this.cpu.reset();
-    // A20 is on at power-on (as QEMU's i8042 output port and port 0x92 start), so the first
-    // fetch at 0xFFFFFFF0 reaches the ROM at the top of 4 GiB rather than 0xFFEFFFF0.
-    this.platform.a20.set(true);
+    // The gate is on at power-on (platform reset), so the first fetch at 0xFFFFFFF0 reaches
+    // the ROM at the top of 4 GiB rather than 0xFFEFFFF0.
     this.memory.setA20(this.platform.a20.enabled);
     this.shadow?.reset(this.platform.pci.pamRegions());
     const linux = this.platform.linux;
@@ -298,7 +306,7 @@ export class Machine {
   /** Needs no disk read in flight (settleIo() first). */
   saveState(): MachineSnapshot {
     return {
-      cpu: saveCpu(this.cpu), a20: this.memory.a20Enabled, shadow: this.shadow?.saveState(),
+      cpu: this.cpu.saveState(), a20: this.memory.a20Enabled, shadow: this.shadow?.saveState(),
       platform: this.platform.saveState(), ram: this.memory.u8.slice(),
     };
   }
@@ -308,7 +316,7 @@ export class Machine {
     this.platform.restoreState(s.platform);
     this.memory.restoreState({ ram: s.ram, a20: s.a20 });
     if (this.shadow && s.shadow) this.shadow.restoreState(s.shadow, this.platform.pci.pamRegions());
-    restoreCpu(this.cpu, s.cpu);
+    this.cpu.restoreState(s.cpu);
   }
 
   close(): Promise<void> { return this.platform.close(); }

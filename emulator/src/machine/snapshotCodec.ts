@@ -6,9 +6,26 @@ const MAGIC = 'VSTSNAP1';
 
 export class SnapshotError extends Error {}
 
+/** Typed arrays device and CPU states use, by constructor name. */
+const TYPED = { Uint8Array, Uint16Array, Int32Array, Uint32Array, Float64Array } as const;
+
+function revive(kind: string, data: string): ArrayBufferView {
+  const Ctor = TYPED[kind as keyof typeof TYPED];
+  if (!Ctor) throw new SnapshotError(`unknown array type ${kind} in snapshot`);
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length % Ctor.BYTES_PER_ELEMENT !== 0) throw new SnapshotError(`damaged ${kind} in snapshot`);
+  const copy = new Uint8Array(bytes); // aligned, owned copy
+  return new Ctor(copy.buffer, 0, bytes.length / Ctor.BYTES_PER_ELEMENT);
+}
+
 export function encodeSnapshot(s: MachineSnapshot): Uint8Array {
   const { ram, ...rest } = s;
-  const json = JSON.stringify(rest, (_k, v) => (v instanceof Uint8Array ? { $u8: Buffer.from(v).toString('base64') } : v));
+  const json = JSON.stringify(rest, (_k, v) => {
+    if (!ArrayBuffer.isView(v) || v instanceof DataView) return v;
+    const kind = v.constructor.name;
+    if (!(kind in TYPED)) throw new SnapshotError(`cannot store a ${kind} in a snapshot`);
+    return { $typed: kind, data: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  });
   const head = Buffer.from(json, 'utf8');
   const out = new Uint8Array(MAGIC.length + 8 + head.length + ram.length);
   out.set(Buffer.from(MAGIC, 'latin1'), 0);
@@ -30,7 +47,7 @@ export function decodeSnapshot(bytes: Uint8Array): MachineSnapshot {
   let rest: Omit<MachineSnapshot, 'ram'>;
   try {
     rest = JSON.parse(buf.toString('utf8', start, start + headLen), (_k, v) =>
-      v && typeof v === 'object' && typeof v.$u8 === 'string' ? new Uint8Array(Buffer.from(v.$u8, 'base64')) : v);
+      v && typeof v === 'object' && typeof v.$typed === 'string' ? revive(v.$typed, v.data) : v);
   } catch (err) {
     throw new SnapshotError(`snapshot header is damaged: ${(err as Error).message}`);
   }

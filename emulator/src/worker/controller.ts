@@ -113,9 +113,8 @@ export class WorkerController {
   private async boot(spec: Parameters<typeof machineConfigFromSpec>[0]): Promise<ResponseBody['boot']> {
     if (this.machine) throw new Error('a guest is already booted in this worker');
     const { config, warnings } = await machineConfigFromSpec(spec);
-    const vgaBiosPath = config.screen && existsSync(DEFAULT_VGA_BIOS) ? DEFAULT_VGA_BIOS : undefined;
-    if (config.screen && !vgaBiosPath && config.boot.kind === 'firmware') warnings.push(`${DEFAULT_VGA_BIOS} is missing: the screen stays blank until the guest programs VGA itself (install seabios)`);
-    const m = await Machine.create({ config, vgaBiosPath });
+    if (config.screen && config.boot.kind === 'firmware' && !existsSync(DEFAULT_VGA_BIOS)) warnings.push(`${DEFAULT_VGA_BIOS} is missing: the screen stays blank until the guest programs VGA itself (install seabios)`);
+    const m = await Machine.create({ config });
     this.machine = m;
     m.platform.serial.forEach((uart, port) => {
       uart.onTransmit = (byte) => {

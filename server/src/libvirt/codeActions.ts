@@ -28,6 +28,18 @@ export function closest(got: string, candidates: string[], max = 3): string[] {
     .map(({ c }) => c);
 }
 
+/** Deletes an element with its line when it is alone on it. */
+function removeElement(doc: TextDocument, el: { start: number; end: number }): TextEdit {
+  const text = doc.getText();
+  let s = el.start;
+  while (s > 0 && (text[s - 1] === ' ' || text[s - 1] === '\t')) s--;
+  let e = el.end;
+  const lineStart = s === 0 || text[s - 1] === '\n';
+  if (lineStart && text[e] === '\n') e++;
+  else s = el.start;
+  return { range: { start: doc.positionAt(s), end: doc.positionAt(e) }, newText: '' };
+}
+
 interface DiagData { expected?: string[]; got?: string; element?: string; attribute?: string; missing?: string[]; fix?: string }
 
 export function codeActions(an: LibvirtAnalyzer, doc: TextDocument, _range: Range, diagnostics: Diagnostic[]): CodeAction[] {
@@ -44,8 +56,12 @@ export function codeActions(an: LibvirtAnalyzer, doc: TextDocument, _range: Rang
       case 'rng-unknown-element':
       case 'rng-unknown-attribute': {
         if (data.fix) { fix(`Use ${data.fix}`, d, [{ range: d.range, newText: data.fix }], true); break; }
-        if (!data.got || !data.expected?.length) break;
         const isElement = d.code === 'rng-unknown-element';
+        if (isElement) {
+          const el = elementAt(an.parse(doc).root, doc.offsetAt(d.range.start));
+          if (el && el.parent) fix(`Remove <${el.name}>`, d, [removeElement(doc, el)]);
+        }
+        if (!data.got || !data.expected?.length) break;
         closest(data.got, data.expected).forEach((c, i) => {
           const edits: TextEdit[] = [{ range: d.range, newText: c }];
           if (isElement) {
@@ -58,6 +74,12 @@ export function codeActions(an: LibvirtAnalyzer, doc: TextDocument, _range: Rang
           }
           fix(`Change '${data.got}' to '${c}'`, d, edits, i === 0);
         });
+        break;
+      }
+      case 'rng-duplicate-element':
+      case 'rng-element-not-allowed': {
+        const el = elementAt(an.parse(doc).root, doc.offsetAt(d.range.start));
+        if (el && el.parent) fix(`Remove <${el.name}>`, d, [removeElement(doc, el)]);
         break;
       }
       case 'rng-missing-element': {

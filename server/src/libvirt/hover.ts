@@ -1,7 +1,7 @@
 // Hover: what an element or attribute is, what the schema allows there, and sizes in readable units.
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver-types';
-import { attributeValues, describeValues, expectedAttributes, expectedElements, requiredAttributes } from '../relaxng/expect';
+import { attributeValues, describeValues, expectedAttributes, expectedElements, expectedValues, requiredAttributes } from '../relaxng/expect';
 import { elementAt, type XmlElement } from '../relaxng/xmlParser';
 import type { LibvirtAnalyzer } from './analysis';
 import { attributeAt, stateAt } from './cursor';
@@ -41,6 +41,17 @@ export function hover(an: LibvirtAnalyzer, doc: TextDocument, pos: Position): Ho
       }
     }
     return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: range(a.nameStart, a.valueEnd >= 0 ? a.valueEnd + 1 : a.nameEnd) };
+  }
+  if (!inName && schema && offset >= el.startTagEnd && el.children.every((c) => c.kind === 'text')) {
+    // In an element's text: what values it takes.
+    const state = stateAt(schema, xml, el, offset);
+    const vals = state.content ? expectedValues(schema.derivatives.contentOf(state.content)) : undefined;
+    if (vals && (vals.values.length || vals.types.length)) {
+      lines.push(`**<${el.name}>** value`, '', `Allowed: ${describeValues(vals, 30)}`);
+      const bytes = SIZE_ELEMENTS.has(el.local) ? sizeInBytes(el) : undefined;
+      if (bytes !== undefined) lines.push('', `Size: ${human(bytes)} (${bytes} bytes)`);
+      return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n') }, range: range(el.startTagEnd, el.endTagStart ?? el.end) };
+    }
   }
   if (!inName && !SIZE_ELEMENTS.has(el.local)) return null;
   lines.push(`**<${el.name}>**${el.parent ? ` in \`<${el.parent.name}>\`` : ''}`);

@@ -30,4 +30,10 @@ export function schemaInfo(): SchemaInfo {
   return (lastAnalyzer ?? new LibvirtAnalyzer({ libvirtSchemaDir: '', checkSourceFiles: true, workspaceFolders: [], lvmVersion: 'auto' })).info;
 }
 
+/** One line for the status bar: "libvirt schemas 9.0.0-4+deb12u2 (system: /usr/share/libvirt/schemas)". */
+export function describeSchemaInfo(info: SchemaInfo = schemaInfo()): string {
+  if (!info.dir) return `no libvirt schemas found (tried ${info.tried.map((t) => t.dir).join(', ')})`;
+  return `libvirt schemas ${info.version ?? '(version unknown)'} (${info.source}: ${info.dir})`;
+}
+
 export type { SchemaInfo };

@@ -144,7 +144,10 @@ export function createLvmService(settings: ServiceSettings): LanguageService {
     const descriptions = await lvmDescriptions();
     // After `devices/` only the part after the last '/' is replaced (and filtered on).
     const range = { start: doc.positionAt(offset - (typed.length - slash - 1)), end: pos };
-    return model.childrenOf(parentVp).filter((d) => !d.flags.has('CFG_NAME_VARIABLE')).map((def): CompletionItem => {
+    // In a profile, offer only what a profile may set.
+    const profile = pathOf(doc.uri).endsWith('.profile');
+    const offered = model.childrenOf(parentVp).filter((d) => !d.flags.has('CFG_NAME_VARIABLE') && (!profile || d.flags.has('CFG_PROFILABLE')));
+    return offered.map((def): CompletionItem => {
       const deprecated = model.isDeprecated(def);
       const item: CompletionItem = {
         label: def.name,

@@ -9,7 +9,19 @@ export class LineMap {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
 
+  /** Parsers ask in (nearly) increasing order: try the last answer and the next line first. */
+  private last = 0;
+
   lineOf(offset: number): number {
+    const s = this.starts;
+    const h = this.last;
+    if (offset >= s[h] && (h + 1 >= s.length || offset < s[h + 1])) return h;
+    if (h + 1 < s.length && offset >= s[h + 1] && (h + 2 >= s.length || offset < s[h + 2])) return (this.last = h + 1);
+    this.last = this.search(offset);
+    return this.last;
+  }
+
+  private search(offset: number): number {
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {

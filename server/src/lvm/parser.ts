@@ -75,6 +75,8 @@ export function strtoll(raw: string): { value: number; quirk?: string } {
   }
   const digits = raw.slice(i);
   if (digits === '') return { value: 0, quirk: `'${raw}' has no digits; lvm2 2.03.16 silently reads it as 0 (newer lvm2 rejects it)` };
+  // Fast path: plain decimal that fits a double exactly (nearly every number in practice).
+  if (digits.length < 16 && digits[0] !== '0') return { value: neg ? -Number(digits) : Number(digits) };
   let n = 0n;
   let quirk: string | undefined;
   if (digits.length > 1 && digits[0] === '0') {
@@ -159,14 +161,14 @@ class Parser {
     const spaced = p !== from;
     if (p >= end) return { t: T.Eof, start: end, end, spaced, terminated: false };
     const c = text[p];
-    const single = (t: T): Token => ({ t, start: p, end: p + 1, spaced, terminated: false });
+    let one: T | undefined;
     switch (c) {
-      case '{': return single(T.SectionB);
-      case '}': return single(T.SectionE);
-      case '[': return single(T.ArrayB);
-      case ']': return single(T.ArrayE);
-      case ',': return single(T.Comma);
-      case '=': return single(T.Eq);
+      case '{': one = T.SectionB; break;
+      case '}': one = T.SectionE; break;
+      case '[': one = T.ArrayB; break;
+      case ']': one = T.ArrayE; break;
+      case ',': one = T.Comma; break;
+      case '=': one = T.Eq; break;
       case '"': {
         let e = p + 1;
         while (e < end && text[e] !== '"') {
@@ -184,6 +186,7 @@ class Parser {
       }
       default: break;
     }
+    if (one !== undefined) return { t: one, start: p, end: p + 1, spaced, terminated: false };
     if (valuesAllowed && (c === '.' || c === '+' || c === '-' || isDigit(c.charCodeAt(0)))) {
       let t = c === '.' ? T.Float : T.Int;
       let e = p;

@@ -64,6 +64,8 @@ export function compareVersions(a: string, b: string): number {
 /** '2.3.0' -> '2.03.00', the way lvm2 releases are named. */
 export function displayVersion(v: string): string {
   const [a, b, c] = versionTuple(v);
+  // lvm2 releases are 2.MM.PP; settings inherited from LVM1 carry 1.x versions, shown as such.
+  if (a < 2) return `${a}.${b}.${c}`;
   return `${a}.${String(b).padStart(2, '0')}.${String(c).padStart(2, '0')}`;
 }
 

@@ -94,7 +94,7 @@ interface Pv {
   peCount?: number;
   node: SectionNode;
   /** Allocated extent ranges [start, end) with their owner, to find double allocation. */
-  used: { start: number; end: number; owner: string }[];
+  used: { start: number; end: number; owner: string; who: string; span: Span }[];
 }
 
 export function checkMetadata(parsed: ParseResult, _text: string): LvmDiagnostic[] {
@@ -198,6 +198,17 @@ export function checkMetadata(parsed: ParseResult, _text: string): LvmDiagnostic
       checkSegment(seg.s, sw, seg.count, pvs, lvNames, lvNode.key, err);
     }
   });
+  // Extents used twice: sort each PV's allocations once (untrusted metadata may hold thousands).
+  for (const pv of pvs.values()) {
+    const used = [...pv.used].sort((a, b) => a.start - b.start);
+    let widest: (typeof used)[number] | undefined;
+    for (const u of used) {
+      if (widest && u.start < widest.end) {
+        err('lvm.meta.double-allocation', `${u.who}: extent ${u.start} of PV '${pv.name}' is already used by ${widest.owner}`, u.span);
+      }
+      if (!widest || u.end > widest.end) widest = u;
+    }
+  }
   return out;
 }
 
@@ -270,13 +281,6 @@ function checkSegment(s: Section, w: string, extentCount: number | undefined, pv
       err('lvm.meta.extent-range', `${w}: extents ${start}-${start + perStripe - 1} are outside PV '${pv.name}' (pe_count ${pv.peCount})`, peItem.span);
       continue;
     }
-    const owner = `${w.replace(/^LV /, '')} stripe ${i / 2}`;
-    const end = start + perStripe;
-    const clash = pv.used.find((u) => u.start < end && start < u.end);
-    if (clash) {
-      const first = Math.max(start, clash.start);
-      err('lvm.meta.double-allocation', `${w}: extent ${first} of PV '${pv.name}' is already used by ${clash.owner}`, peItem.span);
-    }
-    pv.used.push({ start, end, owner });
+    pv.used.push({ start, end: start + perStripe, owner: `${w.replace(/^LV /, '')} stripe ${i / 2}`, who: w, span: peItem.span });
   }
 }

@@ -139,6 +139,17 @@ describe('block: refusals, policies and errors', function () {
     }
   });
 
+  it('describes a whole backing chain like qemu-img info --backing-chain', () => {
+    const { dir: fx } = blockFixtures();
+    const theirs = JSON.parse(qemuImg(fx, 'info', '--backing-chain', '--output=json', 'chain-top.qcow2')) as Record<string, unknown>[];
+    const r = runCli(['image', 'info', '--backing-chain', '--json', 'chain-top.qcow2'], { cwd: fx });
+    assert.equal(r.status, 0, r.stderr);
+    const ours = JSON.parse(r.stdout) as Record<string, unknown>[];
+    assert.equal(ours.length, theirs.length);
+    theirs.forEach((layer, i) => { for (const k of Object.keys(layer)) assert.deepEqual(ours[i][k], layer[k], `layer ${i} field ${k}`); });
+    assert.equal(runCli(['image', 'info', '--backing-chain', 'chain-top.qcow2'], { cwd: fx }).stdout, qemuImg(fx, 'info', '--backing-chain', 'chain-top.qcow2'));
+  });
+
   it('reads random small ranges of compressed images exactly like qemu-img', async () => {
     const { dir: fx } = blockFixtures();
     for (const f of ['q-zstd.qcow2', 'q-zlib.qcow2', 'vm-streamOptimized.vmdk', 'chain-top.qcow2']) {

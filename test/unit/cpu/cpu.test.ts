@@ -177,6 +177,21 @@ describe('cpu: interfaces', () => {
     assert.equal(writeRegister(cpu, 'nonsense', 1), false);
   });
 
+  it('reports a family-6 CPU with FPU/TSC/CX8/CMOV/PSE/PGE and without APIC/PAE in CPUID', () => {
+    const { cpu } = machine('xor eax, eax\ncpuid\nmov esi, ebx\nmov edi, ecx\nmov ebp, edx\nmov eax, 1\ncpuid\nhlt', { flat32: true });
+    assert.equal(cpu.run(100), 'halted');
+    const vendor = Buffer.alloc(12);
+    vendor.writeInt32LE(cpu.regs[6], 0); vendor.writeInt32LE(cpu.regs[5], 4); vendor.writeInt32LE(cpu.regs[7], 8);
+    assert.equal(vendor.toString('latin1'), 'GenuineIntel');
+    assert.equal((readRegister(cpu, 'eax')! >> 8) & 0xf, 6, 'family 6');
+    const edx = readRegister(cpu, 'edx')!;
+    for (const [bit, name] of [[0, 'FPU'], [3, 'PSE'], [4, 'TSC'], [5, 'MSR'], [8, 'CX8'], [13, 'PGE'], [15, 'CMOV']] as const) {
+      assert.ok(edx & (1 << bit), `${name} must be reported`);
+    }
+    assert.equal(edx & (1 << 9), 0, 'no APIC: Linux panics in setup_IO_APIC without an I/O APIC');
+    assert.equal(edx & (1 << 6), 0, 'no PAE');
+  });
+
   it('x87 stack overflow and underflow set IE|SF with C1 as the SDM specifies', () => {
     const { cpu } = machine(`
       fninit

@@ -2,12 +2,12 @@
 // offers is checked by inserting it and asking xmllint whether the document is still valid.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CompletionItem, Diagnostic, TextEdit } from 'vscode-languageserver-types';
 import { SYSTEM_SCHEMA_DIR } from '../../../server/src/libvirt/schemaSource';
-import { schemaInfo } from '../../../server/src/libvirt';
+import { describeSchemaInfo, schemaInfo } from '../../../server/src/libvirt';
 import { CACHE, requireTool, service } from './oracles';
 
 const DOMAIN = `<domain type='kvm'>
@@ -139,6 +139,8 @@ describe('libvirt hover, outline, folding, quick fixes', () => {
     assert.match(text, /<target>/);
     const mem = at(DOMAIN.replace('<memory', '<mem|ory').replace('INSERT', ''));
     assert.match(JSON.stringify((await service().hover!(mem.doc, mem.pos))?.contents), /1 GiB/);
+    const value = at(DOMAIN.replace('>hvm<', '>h|vm<').replace('INSERT', ''));
+    assert.match(JSON.stringify((await service().hover!(value.doc, value.pos))?.contents), /Allowed: 'hvm'/);
     const attr = at(DOMAIN.replace("bus='virtio'", "b|us='virtio'").replace('INSERT', ''));
     assert.match(JSON.stringify((await service().hover!(attr.doc, attr.pos))?.contents), /'virtio'/);
   });
@@ -169,13 +171,34 @@ describe('libvirt hover, outline, folding, quick fixes', () => {
     const insert = svc.codeActions!(bad, missing.range, [missing]).find((a) => a.title === 'Insert <name>')!;
     const fixed = applyEdits(bad, insert.edit!.changes![bad.uri]);
     assert.match(fixed, /<domain type='kvm'>\n  <name><\/name>/);
+    // An unknown element: rename to the closest allowed name (both tags), or remove it.
+    const typo = TextDocument.create('file:///tmp/typo.xml', 'libvirt-xml', 1, DOMAIN.replace('INSERT', '<memballon model="virtio"></memballon>'));
+    const unknown = (await svc.validate(typo)).find((d) => d.code === 'rng-unknown-element')!;
+    const actions = svc.codeActions!(typo, unknown.range, [unknown]);
+    const rename = actions.find((a) => a.title === "Change 'memballon' to 'memballoon'")!;
+    assert.match(applyEdits(typo, rename.edit!.changes![typo.uri]), /<memballoon model="virtio"><\/memballoon>/);
+    const removed = applyEdits(typo, actions.find((a) => a.title === 'Remove <memballon>')!.edit!.changes![typo.uri]);
+    assert.equal(removed, DOMAIN.replace('    INSERT\n', ''));
   });
 
-  it('reports the schema folder and version in use', () => {
+  it('reports the schema folder and version in use, in the documented order', async () => {
     service();
     const info = schemaInfo();
     assert.equal(info.dir, SYSTEM_SCHEMA_DIR);
     assert.equal(info.source, 'system');
     assert.match(info.version ?? '', /^\d+\.\d+\.\d+/);
+    assert.match(describeSchemaInfo(info), /^libvirt schemas \d+\.\d+\.\d+\S* \(system: \/usr\/share\/libvirt\/schemas\)$/);
+    // The setting wins; a folder without schemas falls through to the system copy, and says so.
+    const custom = service({ libvirtSchemaDir: '/nonexistent/schemas' }).schemaInfo();
+    assert.equal(custom.source, 'system');
+    assert.deepEqual(custom.tried, [{ dir: '/nonexistent/schemas', reason: 'does not exist' }]);
+    const copy = join(CACHE, 'schema-copy');
+    mkdirSync(copy, { recursive: true });
+    for (const f of readdirSync(SYSTEM_SCHEMA_DIR)) copyFileSync(join(SYSTEM_SCHEMA_DIR, f), join(copy, f));
+    writeFileSync(join(copy, 'VERSION'), 'copy-1.0\n');
+    const fromSetting = service({ libvirtSchemaDir: copy });
+    assert.deepEqual([fromSetting.schemaInfo().source, fromSetting.schemaInfo().version, fromSetting.schemaInfo().dir], ['setting', 'copy-1.0', copy]);
+    const broken = TextDocument.create('file:///tmp/b.xml', 'libvirt-xml', 1, "<domain type='kvm'><name>x</name><bogus/></domain>");
+    assert.deepEqual((await fromSetting.validate(broken)).map((d) => d.code), ['rng-unknown-element']);
   });
 });

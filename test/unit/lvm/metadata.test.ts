@@ -150,6 +150,17 @@ ${seg}
     assert.ok(e.some((x) => /has no 'metadata'/.test(x)), e.join('\n'));
   });
 
+  it('checks 5,000 segments quickly and finds the one extent used twice', () => {
+    const n = 5_000;
+    const segs = Array.from({ length: n }, (_, i) => `\t\t\tsegment${i + 1} {\n\t\t\t\tstart_extent = ${i}\n\t\t\t\textent_count = 1\n\t\t\t\ttype = "striped"\n\t\t\t\tstripe_count = 1\n\t\t\t\tstripes = [ "pv0", ${i === n - 1 ? 7 : i} ]\n\t\t\t}`).join('\n');
+    const text = vgText(`\t\tbig {\n\t\t\tid = "big000-bbbb-cccc-dddd-eeee-ffff-gggggg"\n\t\t\tstatus = ["READ"]\n\t\t\tsegment_count = ${n}\n${segs}\n\t\t}`).replace('pe_count = 100', `pe_count = ${n}`);
+    const t0 = Date.now();
+    const e = errors(text);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.equal(e.length, 1, e.join('\n'));
+    assert.match(e[0], /extent 7 of PV 'pv0' is already used by 'big' segment8/);
+  });
+
   it('handles hostile metadata without crashing', () => {
     for (const text of ['vg0 { logical_volumes { a { segment_count = 99999999999 } } }', 'contents = 5\nversion = "x"\n', 'x { physical_volumes = 1 logical_volumes = [] }']) {
       assert.doesNotThrow(() => diagnoseLvmText(text, '/etc/lvm/backup/x', { version: '2.03.16' }));

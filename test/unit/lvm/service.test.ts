@@ -118,6 +118,13 @@ describe('lvm language service', function () {
     assert.ok((await labels(v40, 'devices {\n\t|\n}\n')).some((i) => i.label === 'device_ids_refresh'));
   });
 
+  it('offers only profilable sections and settings in a profile', async () => {
+    const { d, pos } = at('|', 'file:///etc/lvm/profile/x.profile');
+    const top = ((await v16.complete!(d, pos)) as CompletionItem[]).map((i) => i.label);
+    assert.ok(top.includes('allocation') && top.includes('global'), top.join());
+    assert.ok(!top.includes('devices') && !top.includes('backup'), top.join());
+  });
+
   it('completes values: booleans and enumerations', async () => {
     assert.deepEqual((await labels(v16, 'devices { scan_lvs = |')).map((i) => i.label).sort(), ['0', '1']);
     const policy = (await labels(v16, 'activation {\n\traid_fault_policy = |\n}')).map((i) => i.label);

@@ -46,7 +46,7 @@ describe('activation', () => {
     const caps = client.initializeResult?.capabilities;
     assert.ok(caps, 'the server sent its capabilities');
     assert.ok(caps.hoverProvider, 'the server offers hover');
-    assert.ok(caps.completionItemProvider, 'the server offers completion');
+    assert.ok(caps.completionProvider, 'the server offers completion');
   });
 });
 

@@ -40,6 +40,8 @@ export interface Qcow2Header {
   extensions: HeaderExtension[];
   /** Names for feature bits from the feature name table: "type:bit" → name. */
   featureNames: Map<string, string>;
+  /** Persistent dirty bitmaps directory (only trusted while the autoclear bitmaps bit is set). */
+  bitmaps?: { count: number; directorySize: number; directoryOffset: number };
 }
 
 const EXT_NAMES: Record<number, string> = {
@@ -109,6 +111,9 @@ export async function readQcow2Header(file: FileDevice): Promise<Qcow2Header> {
       throw cluster.error(`qcow2 images with an external data file (${utf8(data)}) are not supported`, at);
     } else if (type === EXT_CRYPTO) {
       throw cluster.error('encrypted qcow2 images are not supported (full disk encryption header)', at);
+    } else if (type === EXT_BITMAPS && length >= 24) {
+      const b = new Fields(data, 'bitmaps extension', at + 8, false);
+      h.bitmaps = { count: b.u32(0), directorySize: b.u64(8, 'bitmap directory size'), directoryOffset: b.u64(16, 'bitmap directory offset') };
     } else if (type === EXT_FEATURE_TABLE) {
       for (let i = 0; i + 48 <= length; i += 48) {
         const kind = ['incompatible', 'compatible', 'autoclear'][data[i]] ?? `type${data[i]}`;
@@ -149,4 +154,26 @@ export async function readQcow2Header(file: FileDevice): Promise<Qcow2Header> {
   return h;
 }
 
-export const qcow2Bits = { INCOMPAT_DIRTY, INCOMPAT_CORRUPT, COMPAT_LAZY_REFCOUNTS };
+export const qcow2Bits = { INCOMPAT_DIRTY, INCOMPAT_CORRUPT, COMPAT_LAZY_REFCOUNTS, AUTOCLEAR_BITMAPS: 1 };
+
+const MAX_BITMAPS = 65535, MAX_BITMAP_DIRECTORY = 64 * 1024 * 1024;
+
+/** The persistent dirty bitmaps, as qemu-img info lists them (flags, name, granularity). */
+export async function readBitmapDirectory(file: FileDevice, h: Qcow2Header): Promise<{ flags: string[]; name: string; granularity: number }[]> {
+  const bm = h.bitmaps;
+  if (!bm || !(h.autoclear & qcow2Bits.AUTOCLEAR_BITMAPS) || bm.count === 0) return [];
+  if (bm.count > MAX_BITMAPS || bm.directorySize > MAX_BITMAP_DIRECTORY || bm.directoryOffset % h.clusterSize !== 0 || bm.directoryOffset + bm.directorySize > file.size) {
+    throw new ImageError(`bitmap directory (${bm.count} bitmaps, ${bm.directorySize} bytes at ${bm.directoryOffset}) is invalid`, 'bitmaps extension', bm.directoryOffset);
+  }
+  const d = new Fields(await file.read(bm.directoryOffset, bm.directorySize), 'bitmap directory', bm.directoryOffset, false);
+  const out = [];
+  let at = 0;
+  for (let i = 0; i < bm.count; i++) {
+    const flags = d.u32(at + 12), granularityBits = d.u8(at + 17), nameSize = d.u16(at + 18), extra = d.u32(at + 20);
+    if (granularityBits < 9 || granularityBits > 31) throw d.error(`bitmap ${i} has granularity 2^${granularityBits}`, at + 17);
+    const name = utf8(d.slice(at + 24 + extra, nameSize));
+    out.push({ flags: [...(flags & 1 ? ['in-use'] : []), ...(flags & 2 ? ['auto'] : [])], name, granularity: 2 ** granularityBits });
+    at += Math.ceil((24 + extra + nameSize) / 8) * 8;
+  }
+  return out;
+}

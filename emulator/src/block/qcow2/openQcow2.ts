@@ -2,7 +2,7 @@
 import { ImageError } from '../blockDevice';
 import type { FileDevice } from '../fileDevice';
 import type { ParsedImage } from '../image';
-import { qcow2Bits, readQcow2Header } from './header';
+import { qcow2Bits, readBitmapDirectory, readQcow2Header } from './header';
 import { Qcow2Device, Qcow2Tables } from './qcow2Device';
 import { readSnapshotTable } from './snapshots';
 
@@ -11,6 +11,7 @@ export async function openQcow2(file: FileDevice): Promise<ParsedImage> {
   const tables = new Qcow2Tables(file, h);
   const l1 = await tables.readL1(h.l1Offset, h.l1Size, 'L1 table');
   const snapshots = await readSnapshotTable(file, h);
+  const bitmaps = await readBitmapDirectory(file, h);
   const device = new Qcow2Device(tables, l1, h.size);
   const data: Record<string, unknown> = h.version === 2
     ? { compat: '0.10', 'compression-type': h.compressionType, 'refcount-bits': 2 ** h.refcountOrder }
@@ -18,6 +19,7 @@ export async function openQcow2(file: FileDevice): Promise<ParsedImage> {
       compat: '1.1',
       'compression-type': h.compressionType,
       'lazy-refcounts': (h.compatible & qcow2Bits.COMPAT_LAZY_REFCOUNTS) !== 0,
+      ...(bitmaps.length ? { bitmaps } : {}),
       'refcount-bits': 2 ** h.refcountOrder,
       corrupt: (h.incompatible & qcow2Bits.INCOMPAT_CORRUPT) !== 0,
       'extended-l2': h.extendedL2,

@@ -79,8 +79,8 @@ export class Qcow2Tables {
     const locs = items.map((i) => this.compressedLocation(i.hi, i.lo, i.where));
     const stored: Uint8Array[] = [];
     // Compressed clusters are usually stored back to back: read the span in one go when it is dense.
-    const lo = Math.min(...locs.map((l) => l.coffset)), hi = Math.max(...locs.map((l) => l.coffset + l.csize));
-    const total = locs.reduce((n, l) => n + l.csize, 0);
+    let lo = Infinity, hi = 0, total = 0; // loops, not spreads: a large read can cover ~10^5 clusters
+    for (const l of locs) { lo = Math.min(lo, l.coffset); hi = Math.max(hi, l.coffset + l.csize); total += l.csize; }
     const span = hi - lo <= 2 * total + 65536 ? await this.file.read(lo, hi - lo) : undefined;
     for (const l of locs) stored.push(span ? span.subarray(l.coffset - lo, l.coffset - lo + l.csize) : await this.file.read(l.coffset, l.csize));
     if (!zstd) {
