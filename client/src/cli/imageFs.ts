@@ -12,9 +12,10 @@ import { parseArgs, UsageError } from './usage';
 
 export const volumesHelp = `Usage: virt-studio image volumes [--json] IMAGE...
 
-Lists every volume in the images: the whole disk ("disk"), partitions ("p1", "p2", ...) and LVM
-logical volumes ("VG/LV", assembled across all the given images). With several images, the
-second image's volumes are "disk@2", "p1@2", ...
+Lists every volume in the images: the whole disk ("disk"), partitions ("p1", "p2", ...), LVM
+logical volumes ("VG/LV", assembled across all the given images) and partitions of a guest disk
+kept in an LV ("VG/LV/p1"). With several images, the second image's volumes are "disk@2",
+"p1@2", ...
 
 Options:
   --json   [{"name","kind":"disk|partition|lv","offset","size","fs"}]; fs is the blkid TYPE

@@ -18,6 +18,16 @@ export interface Inode {
 
 export interface DirEntry { name: string; inode: Inode }
 
+/** The file type encoded in POSIX mode bits (S_IFMT). */
+export function fileTypeOfMode(mode: number): FileType {
+  switch (mode & 0o170000) {
+    case 0o100000: return 'file';
+    case 0o040000: return 'dir';
+    case 0o120000: return 'symlink';
+    default: return 'other';
+  }
+}
+
 export interface FsDriver {
   /** blkid TYPE (ext4, vfat, iso9660). */
   readonly type: string;

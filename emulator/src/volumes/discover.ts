@@ -1,6 +1,7 @@
 // Everything inside a set of disk images, named the way the CLI and the explorer show it:
-// `disk` (the whole image), `p1`, `p2`, ... (partitions), `VG/LV` (logical volumes). When several
-// images are given, the second image's volumes are `disk@2`, `p1@2`, ...; LVs are VG-wide.
+// `disk` (the whole image), `p1`, `p2`, ... (partitions), `VG/LV` (logical volumes), and
+// `VG/LV/p1` for partitions of a guest disk held in an LV. When several images are given, the
+// second image's volumes are `disk@2`, `p1@2`, ...; LVs are VG-wide.
 import { type BlockDevice, ImageError } from '../block/blockDevice';
 import { detectGptSectorSize, readGpt } from './gpt';
 import { type LogicalVolume, type PhysicalVolume, assembleVolumeGroups, readPhysicalVolume } from './lvm/volumeGroup';
@@ -99,10 +100,32 @@ export async function discoverVolumes(images: { device: BlockDevice; path: strin
     for (const lv of vg.lvs) {
       if (!lv.visible) continue;
       if (lv.segmentTypes.includes('thin-pool')) continue; // the pool itself holds no filesystem
-      volumes.push(await lvVolume(lv));
+      const v = await lvVolume(lv);
+      volumes.push(v);
+      // A guest's whole disk in an LV (libvirt logical pools): list its partitions as VG/LV/pN.
+      if (v.fs === null && !v.error) await addNestedPartitions(v, volumes, warnings);
     }
   }
   return { volumes, warnings };
+}
+
+async function addNestedPartitions(lv: Volume, volumes: Volume[], warnings: string[]): Promise<void> {
+  try {
+    const dev = await lv.open();
+    const table = await readPartitionTable(dev);
+    if (!table) return;
+    lv.detail = `${lv.detail},${table.scheme === 'mbr' ? 'dos' : 'gpt'}`;
+    warnings.push(...table.warnings.map((w) => `${lv.name}: ${w}`));
+    for (const p of table.partitions) {
+      const name = `${lv.name}/p${p.number}`;
+      const slice = new SliceDevice(dev, p.start, p.size, name);
+      const fs = p.role === 'extended' ? null : await probeFilesystem(slice);
+      volumes.push({ name, kind: 'partition', offset: p.start, size: p.size, fs, detail: p.role === 'extended' ? 'extended' : p.name || p.type, open: async () => slice });
+    }
+  } catch (err) {
+    if (!(err instanceof ImageError)) throw err;
+    warnings.push(`${lv.name}: ${err.message}`);
+  }
 }
 
 async function lvVolume(lv: LogicalVolume): Promise<Volume> {

@@ -35,7 +35,7 @@ describe('imgfs: virt-studio image volumes/ls/cat', function () {
     const r = runCli(['image', 'volumes', '--json', join(lvm, 'pv1.img'), join(lvm, 'pv2.img')]);
     assert.equal(r.status, 0, r.stderr);
     const names = (JSON.parse(r.stdout) as { name: string; kind: string; offset: number | null }[]).filter((v) => v.kind === 'lv');
-    assert.deepEqual(names.map((v) => v.name).sort(), ['vgt/lin', 'vgt/mir', 'vgt/r1', 'vgt/snap', 'vgt/str', 'vgt/thin']);
+    assert.deepEqual(names.map((v) => v.name).sort(), ['vgt/guest', 'vgt/lin', 'vgt/mir', 'vgt/r1', 'vgt/snap', 'vgt/str', 'vgt/thin']);
     assert.ok(names.every((v) => v.offset === null));
   });
 

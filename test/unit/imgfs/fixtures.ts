@@ -2,7 +2,7 @@
 // test/.cache/imgfs/<name>-<hash of the script>/, so a changed script rebuilds and reruns are free.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FileDevice } from '../../../emulator/src/block/fileDevice';
 import { openFileSystem } from '../../../emulator/src/fs/openFileSystem';
@@ -21,14 +21,29 @@ export function fixture(name: string): string {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const r = spawnSync('bash', [script, tmp], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } });
+  detachLoops(tmp);
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`fixture ${name} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').slice(-2000)}`);
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  // Older builds of the same fixture (other script hashes) are dead weight: drop them.
+  for (const old of readdirSync(CACHE)) if (old.startsWith(`${name}-`) && resolve(CACHE, old) !== dir && !old.includes('.tmp')) rmSync(resolve(CACHE, old), { recursive: true, force: true });
   spawnSync('touch', [resolve(dir, '.done')]);
   return dir;
+}
+
+/**
+ * The scripts detach their loop devices themselves (trap on EXIT); this catches the case where a
+ * script was killed (timeout) before it could, so no loop device outlives a test run.
+ */
+function detachLoops(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.img')) continue;
+    const r = spawnSync('losetup', ['-j', resolve(dir, name), '-O', 'NAME', '-n'], { encoding: 'utf8' });
+    for (const dev of (r.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean)) spawnSync('losetup', ['-d', dev]);
+  }
 }
 
 /** Runs a tool and returns its stdout; a missing tool or a failure fails the test loudly. */

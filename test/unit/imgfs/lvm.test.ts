@@ -7,6 +7,7 @@ import { FileDevice } from '../../../emulator/src/block/fileDevice';
 import { openFileSystem } from '../../../emulator/src/fs/openFileSystem';
 import { discoverVolumes } from '../../../emulator/src/volumes/discover';
 import { readMetadataArea, readPvLabel } from '../../../emulator/src/volumes/lvm/label';
+import { isSection, parseMetadataText } from '../../../emulator/src/volumes/lvm/metadataText';
 import { SnapshotDevice } from '../../../emulator/src/volumes/lvm/snapshot';
 import { fixture, tool } from './fixtures';
 
@@ -42,19 +43,32 @@ describe('imgfs: LVM2', function () {
       const ours = volumes.filter((v) => v.kind === 'lv');
       const visible = lvs.filter((l) => !l.lv_name.startsWith('[') && l.segtype !== 'thin-pool');
       assert.deepEqual(ours.map((v) => v.name).sort(), visible.map((l) => `vgt/${l.lv_name}`).sort());
+      const blkid = (src: string) => tool('sh', ['-c', `blkid -p -o value -s TYPE ${src}; true`]).trim() || null;
       for (const l of visible) {
         const v = ours.find((x) => x.name === `vgt/${l.lv_name}`)!;
         // lvs reports a snapshot's COW size; the snapshot's readable view is as big as its origin.
         const expected = l.lv_name === 'snap' ? Number(lvs.find((x) => x.lv_name === 'lin')!.lv_size) : Number(l.lv_size);
         assert.equal(v.size, expected, l.lv_name);
         const src = join(dir, `${l.lv_name}.fs`);
-        assert.equal(v.fs, tool('blkid', ['-p', '-o', 'value', '-s', 'TYPE', src]).trim(), `${l.lv_name} fs`);
+        // A partitioned guest disk has no filesystem of its own (blkid -p reports only PTTYPE).
+        assert.equal(v.fs, blkid(src), `${l.lv_name} fs`);
       }
       assert.deepEqual(volumes.filter((v) => v.kind === 'disk').map((v) => `${v.name}:${v.fs}`), ['disk:LVM2_member', 'disk@2:LVM2_member']);
     });
   });
 
-  for (const lv of ['lin', 'str', 'r1', 'mir', 'thin', 'snap']) {
+  it('lists the partitions of a guest disk held in an LV as VG/LV/pN (sfdisk agrees)', async () => {
+    const theirs = JSON.parse(tool('sfdisk', ['-J', join(dir, 'guest.fs')])).partitiontable.partitions as { start: number; size: number; name: string }[];
+    await withImages(pvs, async (images) => {
+      const { volumes } = await discoverVolumes(images);
+      const nested = volumes.filter((v) => v.name.startsWith('vgt/guest/'));
+      assert.deepEqual(nested.map((v) => [v.name, v.offset, v.size, v.fs, v.detail]), theirs.map((p, i) => [`vgt/guest/p${i + 1}`, p.start * 512, p.size * 512, 'ext2', p.name]));
+      const fs = await openFileSystem(await nested[0].open());
+      assert.equal(Buffer.from(await fs.read('/dir/hello.txt', 0, 100)).toString(), 'on an LV\n');
+    });
+  });
+
+  for (const lv of ['lin', 'str', 'r1', 'mir', 'thin', 'snap', 'guest']) {
     it(`vgt/${lv} reads byte-identically to the filesystem image placed in it`, async () => {
       const expected = readFileSync(join(dir, `${lv}.fs`));
       await withImages(pvs, async (images) => {
@@ -92,6 +106,18 @@ describe('imgfs: LVM2', function () {
       const str = volumes.find((v) => v.name === 'vgt/str')!;
       assert.match(str.error!, /needs PV [\w-]{38}, which is not in the given images/);
     });
+  });
+
+  it('parses vgcfgbackup text like the on-disk copy, and positions syntax errors', async () => {
+    const backup = parseMetadataText(readFileSync(join(dir, 'final.vg'), 'utf8')).vgt;
+    const onDisk = await withImages(pvs.slice(0, 1), async ([i]) => {
+      const label = (await readPvLabel(i.device))!;
+      return parseMetadataText((await readMetadataArea(i.device, label.metadataAreas[0]))!.text).vgt;
+    });
+    assert.ok(isSection(backup) && isSection(onDisk) && isSection(backup.logical_volumes) && isSection(onDisk.logical_volumes));
+    assert.deepEqual(Object.keys(onDisk.logical_volumes).sort(), Object.keys(backup.logical_volumes).sort());
+    assert.equal(onDisk.seqno, backup.seqno);
+    assert.throws(() => parseMetadataText('vgt {\n  id = "x"\n  seqno = [1, \n}\n'), /LVM metadata text: .* at line \d+, column \d+/);
   });
 
   it('checks the label, mda header and metadata text CRCs', async () => {

@@ -1,7 +1,7 @@
 // Decoding one on-disk ext inode: type, size, times, and where its data lives.
 import { ImageError } from '../../block/blockDevice';
 import { view } from '../../volumes/binary';
-import type { FileType, Inode } from '../fileSystem';
+import { fileTypeOfMode, type Inode } from '../fileSystem';
 
 export const INODE_FLAGS = { INDEX: 0x1000, EXTENTS: 0x80000, INLINE_DATA: 0x10000000, HUGE_FILE: 0x40000, ENCRYPT: 0x800 } as const;
 
@@ -18,21 +18,12 @@ export interface ExtInode extends Inode {
   at: number;
 }
 
-function typeOf(mode: number): FileType {
-  switch (mode & 0o170000) {
-    case 0o100000: return 'file';
-    case 0o040000: return 'dir';
-    case 0o120000: return 'symlink';
-    default: return 'other';
-  }
-}
-
 export function decodeInode(ino: number, raw: Uint8Array, at: number, blockSize: number): ExtInode {
   const dv = view(raw);
   const mode = dv.getUint16(0, true);
   const nlink = dv.getUint16(26, true);
   if (mode === 0 && nlink === 0) throw new ImageError(`inode ${ino} is not in use`, 'ext inode', at);
-  const type = typeOf(mode);
+  const type = fileTypeOfMode(mode);
   const sizeHi = dv.getUint32(108, true);
   const size = dv.getUint32(4, true) + sizeHi * 0x100000000;
   if (sizeHi >= 0x200000) throw new ImageError(`inode ${ino} has an impossible size`, 'ext inode', at + 108);

@@ -3,7 +3,7 @@
 import { type BlockDevice, ImageError } from '../../block/blockDevice';
 import { view } from '../../volumes/binary';
 import { CachedDevice } from '../cachedDevice';
-import { type DirEntry, type FileType, FsError, type FsDriver, type Inode } from '../fileSystem';
+import { type DirEntry, fileTypeOfMode, type FileType, FsError, type FsDriver, type Inode } from '../fileSystem';
 import { parseSystemUse, recordingTime, type RockRidge } from './rockRidge';
 
 const SECTOR = 2048;
@@ -133,7 +133,7 @@ export class IsoFileSystem implements FsDriver {
         }
         name = rr?.name ?? isoName(rec, nameLen);
         if (rr) {
-          const type: FileType = rr.mode === undefined ? node.type : modeType(rr.mode);
+          const type: FileType = rr.mode === undefined ? node.type : fileTypeOfMode(rr.mode);
           node = { ...node, type, mode: rr.mode ?? node.mode, uid: rr.uid ?? 0, gid: rr.gid ?? 0, nlink: rr.nlink ?? 1, mtime: rr.mtime ?? node.mtime, rr, symlink: rr.symlink };
           if (type === 'symlink') node = { ...node, size: rr.symlink?.length ?? 0, id: at + 2 ** 40 };
           else if (type === 'other') node = { ...node, size: 0, id: at + 2 ** 40 };
@@ -189,11 +189,3 @@ function isoName(rec: Uint8Array, nameLen: number): string {
   return raw.replace(/;\d+$/, '').replace(/\.$/, '');
 }
 
-function modeType(mode: number): FileType {
-  switch (mode & 0o170000) {
-    case 0o100000: return 'file';
-    case 0o040000: return 'dir';
-    case 0o120000: return 'symlink';
-    default: return 'other';
-  }
-}
