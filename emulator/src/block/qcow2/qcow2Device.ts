@@ -4,7 +4,7 @@
 import { ImageError } from '../blockDevice';
 import { inflateRawUnit, inflateRawUnitSync, zstdUnit } from '../compression';
 import { zstdFrameLength } from '../zstdDecoder';
-import { zstdToolDecompress } from '../zstdTool';
+import { ZstdTool } from '../zstdTool';
 import { type Extent, ExtentDevice } from '../extentDevice';
 import type { FileDevice } from '../fileDevice';
 import { AsyncLru } from '../lruCache';
@@ -24,6 +24,7 @@ export class Qcow2Tables {
   private readonly l2Cache = new AsyncLru<number, Uint8Array>(L2_CACHE_BYTES);
   private readonly clusterCache = new AsyncLru<number, Uint8Array>(CLUSTER_CACHE_BYTES);
   private readonly csizeShift: number;
+  private zstdTool: ZstdTool | undefined;
   private readonly csizeMask: number;
 
   constructor(readonly file: FileDevice, readonly header: Qcow2Header) {
@@ -34,6 +35,9 @@ export class Qcow2Tables {
     this.csizeShift = 62 - (header.clusterBits - 8);
     this.csizeMask = (1 << (header.clusterBits - 8)) - 1;
   }
+
+  /** Stops the helper process, if one was started. */
+  dispose(): void { this.zstdTool?.close(); this.zstdTool = undefined; }
 
   /** Reads an L1 table into host offsets of L2 tables (0: none). */
   async readL1(offset: number, entries: number, what: string): Promise<Float64Array> {
@@ -93,7 +97,8 @@ export class Qcow2Tables {
     } catch {
       return [];
     }
-    const out = await zstdToolDecompress(frames, frames.length * this.clusterSize);
+    this.zstdTool ??= new ZstdTool();
+    const out = await this.zstdTool.decompress(frames, frames.length * this.clusterSize);
     if (!out) return [];
     return frames.map((_, k) => out.subarray(k * this.clusterSize, (k + 1) * this.clusterSize));
   }
@@ -114,7 +119,7 @@ export class Qcow2Tables {
 type Unit = { kind: 'data'; host: number } | { kind: 'zero' | 'unallocated' } | { kind: 'compressed'; hi: number; lo: number };
 
 export class Qcow2Device extends ExtentDevice {
-  constructor(private readonly t: Qcow2Tables, private readonly l1: Float64Array, readonly size: number) {
+  constructor(private readonly t: Qcow2Tables, private readonly l1: Float64Array, readonly size: number, private readonly ownsTables = false) {
     super();
   }
 
@@ -186,5 +191,8 @@ export class Qcow2Device extends ExtentDevice {
     return this.t.compressedBatch(handles as { hi: number; lo: number; where: number }[]);
   }
 
-  protected async closeLayer(): Promise<void> { /* the file belongs to openImage */ }
+  protected async closeLayer(): Promise<void> {
+    // The file belongs to openImage; snapshot views share the tables, so only the active device disposes.
+    if (this.ownsTables) this.t.dispose();
+  }
 }
