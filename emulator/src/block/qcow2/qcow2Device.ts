@@ -2,7 +2,8 @@
 // the file, header facts and caches; a device is that plus one L1 table (the active one, or a
 // snapshot's), so snapshot views share the L2 and decompressed-cluster caches.
 import { ImageError } from '../blockDevice';
-import { inflateRawUnit, inflateRawUnitSync, zstdUnit } from '../compression';
+import { inflateRawUnit, zstdUnit } from '../compression';
+import { inflateBatch } from '../inflatePool';
 import { zstdFrameLength } from '../zstdDecoder';
 import { ZstdTool } from '../zstdTool';
 import { type Extent, ExtentDevice } from '../extentDevice';
@@ -72,8 +73,8 @@ export class Qcow2Tables {
   }
 
   /**
-   * Many compressed clusters at once (large reads, i.e. conversion): zlib in one synchronous
-   * pass, zstd through the native tool (zstdTool.ts). Undefined entries (or a missing tool) fall
+   * Many compressed clusters at once (large reads, i.e. conversion): zlib on worker threads
+   * (inflatePool.ts), zstd through the native tool (zstdTool.ts). Undefined entries (or a missing tool) fall
    * back to `compressed`, which also reports any corruption precisely.
    */
   async compressedBatch(items: { hi: number; lo: number; where: number }[]): Promise<(Uint8Array | undefined)[]> {
@@ -87,10 +88,7 @@ export class Qcow2Tables {
     for (const l of locs) { lo = Math.min(lo, l.coffset); hi = Math.max(hi, l.coffset + l.csize); total += l.csize; }
     const span = hi - lo <= 2 * total + 65536 ? await this.file.read(lo, hi - lo) : undefined;
     for (const l of locs) stored.push(span ? span.subarray(l.coffset - lo, l.coffset - lo + l.csize) : await this.file.read(l.coffset, l.csize));
-    if (!zstd) {
-      // One synchronous pass costs less CPU than a thread-pool round trip per cluster.
-      return stored.map((data) => inflateRawUnitSync(data, this.clusterSize));
-    }
+    if (!zstd) return inflateBatch(stored, this.clusterSize);
     const frames: Uint8Array[] = [];
     try {
       for (const data of stored) frames.push(data.subarray(0, zstdFrameLength(data)));
