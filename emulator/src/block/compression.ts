@@ -2,7 +2,7 @@
 // format promises, so a hostile stream cannot balloon memory; async zlib runs on the libuv pool
 // so several clusters decompress in parallel during a conversion. zstd uses our own decoder
 // (zstdDecoder.ts), which bounds output by the cluster and outruns fzstd on this path.
-import { constants, inflate, inflateRaw, inflateRawSync, type InputType, type ZlibOptions } from 'node:zlib';
+import { constants, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { ImageError } from './blockDevice';
 import { decodeZstdFrame, ZstdError } from './zstdDecoder';
 
@@ -24,16 +24,6 @@ export async function inflateRawUnit(data: Uint8Array, unitSize: number, what: s
   const out = await inflateBounded(inflateRaw as Inflater, data, unitSize, what, offset);
   if (out.length !== unitSize) throw new ImageError(`${what} decompresses to ${out.length} bytes, expected ${unitSize}`, what, offset);
   return out;
-}
-
-/** Synchronous raw deflate for bulk reads; undefined when the data is not a valid unit (the caller's async path then reports it). */
-export function inflateRawUnitSync(data: Uint8Array, unitSize: number): Uint8Array | undefined {
-  try {
-    const out = inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: unitSize, chunkSize: Math.max(64, unitSize) });
-    return out.length === unitSize ? out : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** zlib-wrapped deflate (VMDK grains). The result may be shorter than `maxSize`. */

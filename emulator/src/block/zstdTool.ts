@@ -1,31 +1,93 @@
 // Bulk zstd decompression through the system `zstd` tool (libzstd, native speed), used when a
-// read covers many zstd-compressed qcow2 clusters (image conversion). The built-in decoder stays
-// the path for small reads, for hosts without the tool, and for any batch the tool rejects, so
-// errors are always reported by our own decoder with the cluster's offset.
-import { spawn } from 'node:child_process';
+// read covers many zstd-compressed qcow2 clusters (image conversion). One long-lived process per
+// image: each batch of frames is followed by a skippable frame large enough to push the tool's
+// input buffer past the batch, so its output comes back without closing the pipe, in order.
+// The built-in decoder stays the path for small reads, for hosts without the tool, and for any
+// batch the tool rejects, so corruption is always reported by our decoder with its offset.
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 
-let available: boolean | undefined;
+const PAD_BYTES = 512 * 1024;
+const PAD = (() => {
+  const b = Buffer.alloc(8 + PAD_BYTES);
+  b.writeUInt32LE(0x184d2a50, 0); // skippable frame: ignored by every zstd decoder
+  b.writeUInt32LE(PAD_BYTES, 4);
+  return b;
+})();
+const BATCH_TIMEOUT_MS = 60_000;
 
-/** Decompresses concatenated frames; resolves undefined if the tool is missing or fails. */
-export function zstdToolDecompress(frames: Uint8Array[], expectedBytes: number): Promise<Buffer | undefined> {
-  if (available === false) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (v: Buffer | undefined) => { if (!settled) { settled = true; resolve(v); } };
-    const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const out = Buffer.allocUnsafe(expectedBytes);
-    let got = 0, overflow = false;
-    child.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') available = false; done(undefined); });
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (got + chunk.length > expectedBytes) { overflow = true; child.kill(); return; }
-      chunk.copy(out, got);
-      got += chunk.length;
+let toolMissing = false;
+
+interface Pending { out: Buffer; got: number; resolve: (b: Buffer | undefined) => void; timer: NodeJS.Timeout }
+
+export class ZstdTool {
+  private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private readonly queue: Pending[] = [];
+
+  /** Decompresses concatenated frames; resolves undefined if the tool is missing or fails. */
+  decompress(frames: Uint8Array[], expectedBytes: number): Promise<Buffer | undefined> {
+    if (toolMissing) return Promise.resolve(undefined);
+    const child = this.child ?? this.start();
+    if (!child) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.fail(), BATCH_TIMEOUT_MS);
+      timer.unref();
+      this.queue.push({ out: Buffer.allocUnsafe(expectedBytes), got: 0, resolve, timer });
+      this.holdAlive(true);
+      for (const f of frames) child.stdin.write(f);
+      child.stdin.write(PAD);
     });
-    child.on('close', (code) => {
-      if (code === 0 && !overflow && got === expectedBytes) { available = true; done(out); } else done(undefined);
-    });
-    child.stdin.on('error', () => done(undefined));
-    for (const f of frames) child.stdin.write(f);
-    child.stdin.end();
-  });
+  }
+
+  private start(): ChildProcessByStdio<Writable, Readable, null> | undefined {
+    let child: ChildProcessByStdio<Writable, Readable, null>;
+    try {
+      child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    } catch {
+      toolMissing = true;
+      return undefined;
+    }
+    child.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') toolMissing = true; this.fail(); });
+    child.on('close', () => this.fail());
+    child.stdin.on('error', () => this.fail());
+    child.stdout.on('data', (chunk: Buffer) => this.take(chunk));
+    this.child = child;
+    return child;
+  }
+
+  /** An idle helper must not keep the process alive; one with batches in flight must. */
+  private holdAlive(busy: boolean): void {
+    const c = this.child;
+    if (!c) return;
+    const handle = c.stdout as Readable & { ref?: () => void; unref?: () => void };
+    if (busy) { c.ref(); handle.ref?.(); } else { c.unref(); handle.unref?.(); }
+  }
+
+  private take(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const head = this.queue[0];
+      if (!head) { this.fail(); return; } // output nobody asked for: the stream is out of step
+      const n = Math.min(chunk.length - at, head.out.length - head.got);
+      chunk.copy(head.out, head.got, at, at + n);
+      head.got += n;
+      at += n;
+      if (head.got === head.out.length) {
+        this.queue.shift();
+        clearTimeout(head.timer);
+        head.resolve(head.out);
+        if (this.queue.length === 0) this.holdAlive(false);
+      }
+    }
+  }
+
+  /** The tool died, timed out or went out of step: every pending batch falls back. */
+  private fail(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child) { child.removeAllListeners(); child.stdout.removeAllListeners(); child.stdin.removeAllListeners(); child.stdin.on('error', () => {}); child.kill(); }
+    for (const p of this.queue.splice(0)) { clearTimeout(p.timer); p.resolve(undefined); }
+  }
+
+  close(): void { this.fail(); }
 }

@@ -13,7 +13,7 @@ const CASES = Number(process.env.BLOCK_FUZZ_CASES ?? 60);
 const WORKER = resolve(__dirname, 'fuzzWorker.ts');
 
 const TARGETS = [
-  'q-c4096.qcow2', 'q-v2.qcow2', 'q-mixed.qcow2', 'q-zstd-4k.qcow2', 'q-snap.qcow2', 'q-extl2-2m.qcow2', 'q-prealloc.qcow2',
+  'q-c4096.qcow2', 'q-v2.qcow2', 'q-mixed.qcow2', 'q-zstd-4k.qcow2', 'q-zstd.qcow2', 'q-zlib.qcow2', 'q-snap.qcow2', 'q-extl2-2m.qcow2', 'q-prealloc.qcow2',
   'vm-monolithicSparse.vmdk', 'vm-streamOptimized.vmdk', 'vm-monolithicFlat.vmdk',
   'x-sparse.vhdx', 'x-fixed.vhdx', 'x-diff.vhdx', 'd-dynamic.vdi', 'd-static.vdi', 'p-dynamic.vhd', 'p-fixed.vhd',
 ];

@@ -23,7 +23,7 @@ describe('block: refusals, policies and errors', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses LUKS-encrypted qcow2 with a clear message', async () => {
-    qemuImg(dir, 'create', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10', 'enc.qcow2', '1M');
+    qemuImg(dir, 'create', '-f', 'qcow2', '--object', 'secret,id=s0,data=pw', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=200', 'enc.qcow2', '1M');
     await assert.rejects(openImage(join(dir, 'enc.qcow2')), (e: Error) => e instanceof ImageError && /encrypted qcow2 images are not supported \(LUKS/.test(e.message));
   });
 

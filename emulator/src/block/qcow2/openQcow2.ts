@@ -12,7 +12,7 @@ export async function openQcow2(file: FileDevice): Promise<ParsedImage> {
   const l1 = await tables.readL1(h.l1Offset, h.l1Size, 'L1 table');
   const snapshots = await readSnapshotTable(file, h);
   const bitmaps = await readBitmapDirectory(file, h);
-  const device = new Qcow2Device(tables, l1, h.size);
+  const device = new Qcow2Device(tables, l1, h.size, true);
   const data: Record<string, unknown> = h.version === 2
     ? { compat: '0.10', 'compression-type': h.compressionType, 'refcount-bits': 2 ** h.refcountOrder }
     : {

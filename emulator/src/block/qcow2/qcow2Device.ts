@@ -2,9 +2,10 @@
 // the file, header facts and caches; a device is that plus one L1 table (the active one, or a
 // snapshot's), so snapshot views share the L2 and decompressed-cluster caches.
 import { ImageError } from '../blockDevice';
-import { inflateRawUnit, inflateRawUnitSync, zstdUnit } from '../compression';
+import { inflateRawUnit, zstdUnit } from '../compression';
+import { inflateBatch } from '../inflatePool';
 import { zstdFrameLength } from '../zstdDecoder';
-import { zstdToolDecompress } from '../zstdTool';
+import { ZstdTool } from '../zstdTool';
 import { type Extent, ExtentDevice } from '../extentDevice';
 import type { FileDevice } from '../fileDevice';
 import { AsyncLru } from '../lruCache';
@@ -24,6 +25,7 @@ export class Qcow2Tables {
   private readonly l2Cache = new AsyncLru<number, Uint8Array>(L2_CACHE_BYTES);
   private readonly clusterCache = new AsyncLru<number, Uint8Array>(CLUSTER_CACHE_BYTES);
   private readonly csizeShift: number;
+  private zstdTool: ZstdTool | undefined;
   private readonly csizeMask: number;
 
   constructor(readonly file: FileDevice, readonly header: Qcow2Header) {
@@ -34,6 +36,9 @@ export class Qcow2Tables {
     this.csizeShift = 62 - (header.clusterBits - 8);
     this.csizeMask = (1 << (header.clusterBits - 8)) - 1;
   }
+
+  /** Stops the helper process, if one was started. */
+  dispose(): void { this.zstdTool?.close(); this.zstdTool = undefined; }
 
   /** Reads an L1 table into host offsets of L2 tables (0: none). */
   async readL1(offset: number, entries: number, what: string): Promise<Float64Array> {
@@ -68,8 +73,8 @@ export class Qcow2Tables {
   }
 
   /**
-   * Many compressed clusters at once (large reads, i.e. conversion): zlib in one synchronous
-   * pass, zstd through the native tool (zstdTool.ts). Undefined entries (or a missing tool) fall
+   * Many compressed clusters at once (large reads, i.e. conversion): zlib on worker threads
+   * (inflatePool.ts), zstd through the native tool (zstdTool.ts). Undefined entries (or a missing tool) fall
    * back to `compressed`, which also reports any corruption precisely.
    */
   async compressedBatch(items: { hi: number; lo: number; where: number }[]): Promise<(Uint8Array | undefined)[]> {
@@ -83,17 +88,15 @@ export class Qcow2Tables {
     for (const l of locs) { lo = Math.min(lo, l.coffset); hi = Math.max(hi, l.coffset + l.csize); total += l.csize; }
     const span = hi - lo <= 2 * total + 65536 ? await this.file.read(lo, hi - lo) : undefined;
     for (const l of locs) stored.push(span ? span.subarray(l.coffset - lo, l.coffset - lo + l.csize) : await this.file.read(l.coffset, l.csize));
-    if (!zstd) {
-      // One synchronous pass costs less CPU than a thread-pool round trip per cluster.
-      return stored.map((data) => inflateRawUnitSync(data, this.clusterSize));
-    }
+    if (!zstd) return inflateBatch(stored, this.clusterSize);
     const frames: Uint8Array[] = [];
     try {
       for (const data of stored) frames.push(data.subarray(0, zstdFrameLength(data)));
     } catch {
       return [];
     }
-    const out = await zstdToolDecompress(frames, frames.length * this.clusterSize);
+    this.zstdTool ??= new ZstdTool();
+    const out = await this.zstdTool.decompress(frames, frames.length * this.clusterSize);
     if (!out) return [];
     return frames.map((_, k) => out.subarray(k * this.clusterSize, (k + 1) * this.clusterSize));
   }
@@ -114,7 +117,7 @@ export class Qcow2Tables {
 type Unit = { kind: 'data'; host: number } | { kind: 'zero' | 'unallocated' } | { kind: 'compressed'; hi: number; lo: number };
 
 export class Qcow2Device extends ExtentDevice {
-  constructor(private readonly t: Qcow2Tables, private readonly l1: Float64Array, readonly size: number) {
+  constructor(private readonly t: Qcow2Tables, private readonly l1: Float64Array, readonly size: number, private readonly ownsTables = false) {
     super();
   }
 
@@ -186,5 +189,8 @@ export class Qcow2Device extends ExtentDevice {
     return this.t.compressedBatch(handles as { hi: number; lo: number; where: number }[]);
   }
 
-  protected async closeLayer(): Promise<void> { /* the file belongs to openImage */ }
+  protected async closeLayer(): Promise<void> {
+    // The file belongs to openImage; snapshot views share the tables, so only the active device disposes.
+    if (this.ownsTables) this.t.dispose();
+  }
 }
