@@ -18,6 +18,8 @@ import { bootSectorGuest, linuxGuest } from '../unit/machine/fixtures';
 const ROOT = resolve(__dirname, '../..');
 const WORKER = join(ROOT, 'dist/worker.js');
 const TIMEOUT_MS = 1_800_000;
+/** v86 options that name files (read into buffers); the others pass through. */
+const FILE_OPTIONS = new Set(['hda', 'bzimage', 'initrd']);
 
 interface Guest { name: string; text: string; ours: Omit<BootSpec, 'memoryLimitMiB' | 'allowImageWrites' | 'stopOnEntry'>; qemu: string[]; v86?: Record<string, unknown> }
 
@@ -70,7 +72,7 @@ async function v86(g: Guest): Promise<number> {
       wasm_path: require.resolve('v86/build/v86.wasm'),
       bios: { buffer: ab('/usr/share/seabios/bios.bin') }, vga_bios: { buffer: ab('/usr/share/seabios/vgabios-stdvga.bin') },
       autostart: true, memory_size: 64 << 20, disable_keyboard: true, disable_mouse: true, disable_speaker: true,
-      ...Object.fromEntries(Object.entries(g.v86!).map(([k, v]) => [k, typeof v === 'string' ? { buffer: ab(v) } : v])),
+      ...Object.fromEntries(Object.entries(g.v86!).map(([k, v]) => [k, FILE_OPTIONS.has(k) ? { buffer: ab(v as string) } : v])),
     });
     let out = '';
     const timer = setTimeout(() => { emu.destroy(); rej(new Error(`${g.name}: v86 timed out`)); }, TIMEOUT_MS);

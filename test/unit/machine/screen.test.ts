@@ -28,7 +28,7 @@ describe('VGA text screen through SeaBIOS and the vgabios option ROM', function 
     let onStop: (e: WorkerEvent) => void = () => {};
     const c = new WorkerController((e) => { events.push(e); if (e.event === 'stopped') onStop(e); });
     try {
-      const { warnings } = await c.handle({ kind: 'boot', spec: { domain, memoryLimitMiB: 64, allowImageWrites: false, stopOnEntry: true } });
+      const { warnings } = await c.handle({ kind: 'boot', spec: { domain, memoryLimitMiB: 64, allowImageWrites: false, stopOnEntry: true } }) as { warnings: string[] };
       assert.deepEqual(warnings, []);
       assert.deepEqual(await c.handle({ kind: 'getScreen' }) !== null, true);
       await c.handle({ kind: 'setBreakpoints', breakpoints: [{ id: 1, address: 0x7c00 }] });
