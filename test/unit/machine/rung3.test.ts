@@ -2,6 +2,10 @@
 // boot protocol, no firmware) in the worker to a shell on COM1; then `uname -a` and
 // `echo $((6*7))` typed into the serial port answer. Several billion guest instructions: runs
 // when VIRT_STUDIO_LINUX_BOOT=1 (CI's slow job and `npm run bench` boot it too).
+// Status 2026-11-25: FAILS. The kernel boots to "Loading compiled-in X.509 certificates" (10.8 s
+// of guest time, ~3.2e9 instructions), then keeps running the lib/mpi multiply loop
+// (0xc64a42f0-0xc64a436d: imul/adc/setb/cmovae) for billions of instructions. That looks like a
+// CPU result that is wrong and makes the bignum code run far too long. This test reproduces it.
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
