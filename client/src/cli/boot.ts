@@ -9,8 +9,8 @@ import { parseArgs, UsageError } from './usage';
 export const bootHelp = `Usage: virt-studio boot DOMAIN.xml [options]
        virt-studio boot --kernel K [--initrd I] [--append S] [--disk IMG] [--cdrom ISO] [--memory MiB] [options]
 
-Boots a guest in the built-in x86 PC emulator; the serial console is on stdout (stdin is
-forwarded when interactive).
+Boots a guest in the built-in x86 PC emulator; the serial console (COM1) is on stdout and stdin
+goes to it (on a terminal in raw mode: Ctrl-C reaches the guest, Ctrl-A x quits).
 
 Options:
   --until TEXT     stop with exit 0 once TEXT appears on the serial console
@@ -92,7 +92,17 @@ async function bootAndWatch(spec: BootSpec, until: string | undefined, timeoutSe
     }
   });
 
-  const forwardInput = (chunk: Buffer) => { void host.request({ kind: 'serialInput', port: 0, data: new Uint8Array(chunk) }).catch(() => {}); };
+  // On a terminal the console is raw (Ctrl-C goes to the guest); Ctrl-A x quits, as in QEMU.
+  let ctrlA = false;
+  const forwardInput = (chunk: Buffer) => {
+    if (process.stdin.isTTY) {
+      for (const b of chunk) {
+        if (ctrlA && (b === 0x78 || b === 0x58)) { process.stderr.write('\r\nvirt-studio boot: quit (Ctrl-A x)\r\n'); finish(until === undefined ? 0 : 1); return; }
+        ctrlA = b === 0x01;
+      }
+    }
+    void host.request({ kind: 'serialInput', port: 0, data: new Uint8Array(chunk) }).catch(() => {});
+  };
   const timer = timeoutSec !== undefined ? setTimeout(() => {
     process.stderr.write(`timeout after ${timeoutSec} s${until !== undefined ? ` without seeing ${JSON.stringify(until)}` : ''}\n`);
     finish(1);
@@ -103,10 +113,8 @@ async function bootAndWatch(spec: BootSpec, until: string | undefined, timeoutSe
     const { warnings } = await host.request({ kind: 'boot', spec: { ...spec, stopOnEntry: true } });
     for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     await host.request({ kind: 'setExceptionStops', vectors: [], tripleFault: true });
-    if (!process.stdin.isTTY || process.stdin.readable) {
-      if (process.stdin.isTTY) process.stdin.setRawMode(true);
-      process.stdin.on('data', forwardInput);
-    }
+    if (process.stdin.isTTY) process.stdin.setRawMode(true);
+    process.stdin.on('data', forwardInput);
     await host.request({ kind: 'resume' });
     code = await done;
   } catch (err) {

@@ -8,10 +8,10 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../../..');
 const FIXTURES = join(ROOT, 'test/fixtures/machine');
 
-/** `inputs`: other files in test/fixtures/machine the script reads (part of the cache key). */
+/** `inputs`: other files (relative to test/fixtures/machine) the script reads: part of the cache key. */
 export function machineFixture(script: string, inputs: string[] = []): string {
   const hash = createHash('sha256');
-  for (const f of [script, ...inputs]) hash.update(readFileSync(join(FIXTURES, f)));
+  for (const f of [script, ...inputs]) hash.update(readFileSync(resolve(FIXTURES, f)));
   const dir = join(ROOT, 'test/.cache/machine', `${script.replace(/\.sh$/, '')}-${hash.digest('hex').slice(0, 12)}`);
   if (existsSync(join(dir, '.done'))) return dir;
   const tmp = `${dir}.tmp`;
@@ -27,4 +27,10 @@ export function machineFixture(script: string, inputs: string[] = []): string {
 export function bootSectorGuest(): { raw: string; qcow2: string; bin: string } {
   const dir = machineFixture('make-bootsector.sh', ['bootsector.asm']);
   return { raw: join(dir, 'bootsector.raw'), qcow2: join(dir, 'bootsector.qcow2'), bin: join(dir, 'bootsector.bin') };
+}
+
+/** Debian's 686 kernel and a busybox initramfs (downloads two .debs on first use). */
+export function linuxGuest(): { kernel: string; initrd: string } {
+  const dir = machineFixture('make-linux.sh', ['../../../examples/make-guests.sh']);
+  return { kernel: join(dir, 'vmlinuz-686'), initrd: join(dir, 'initramfs.cpio.gz') };
 }
