@@ -1,6 +1,7 @@
 // The explorer's model, without vscode: images opened read-only through the block layer, the
 // volumes found in them, and the filesystems on those volumes, each opened once and cached.
 // Images are untrusted input: every failure becomes an error on the node it belongs to.
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { openImage, type OpenedImage } from '../../../emulator/src/block/open';
 import { openFileSystem } from '../../../emulator/src/fs/openFileSystem';
@@ -62,7 +63,8 @@ export class ImageLibrary {
   open(path: string): Promise<LoadedImage> {
     let loaded = this.images.get(path);
     if (!loaded) {
-      const confine = this.policy.confineBackingTo();
+      // The block layer passes real paths (symlinks resolved): compare against real paths too.
+      const confine = this.policy.confineBackingTo().map((f) => { try { return realpathSync(f); } catch { return f; } });
       loaded = openImage(path, {
         allowBacking: confine.length === 0 ? undefined : (resolved) => confine.some((f) => inside(resolved, f)),
       }).then((image) => new LoadedImage(path, image));
