@@ -19,19 +19,12 @@ import { formatReference, parseReference } from './memoryReference';
 import { BIT_FIELDS, describeBits, fieldValue, hex, parseNumber, withField } from './registers';
 import { loadSymbols, SymbolTable } from './symbols';
 
-export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
-  domain?: string;
-  kernel?: string;
-  initrd?: string;
-  cmdline?: string;
-  disks?: string[];
-  cdrom?: string;
-  memoryMiB?: number;
-  stopOnEntry?: boolean;
+/**
+ * The launch configuration: what to boot (the worker's BootSpec, every field optional; the
+ * extension fills memoryLimitMiB/allowImageWrites from settings) plus debugger-only options.
+ */
+export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, Partial<BootSpec> {
   symbols?: string[];
-  /** Filled in by the extension from settings; the standalone adapter uses the defaults. */
-  memoryLimitMiB?: number;
-  allowImageWrites?: boolean;
 }
 
 const THREAD_ID = 1;
