@@ -1,9 +1,10 @@
 // The allocation map picture of an image: the virtual disk cut into cells, each coloured by what
-// its bytes are in the top layer — stored data, stored compressed, zero, left to the backing file,
-// or unallocated. Computed from the block layer's extents, never by reading the data.
-import type { ExtentDevice, ExtentKind } from '../../../emulator/src/block/extentDevice';
+// its bytes are — stored data, stored compressed, zero, held by a backing file, or unallocated in
+// every layer. Computed from the block layer's allocation runs, never by reading the data.
+import { allocationRuns, type AllocationKind } from '../../../emulator/src/block/allocation';
+import type { ExtentDevice } from '../../../emulator/src/block/extentDevice';
 
-export type CellKind = 'data' | 'compressed' | 'zero' | 'backing' | 'unallocated';
+export type CellKind = AllocationKind;
 export const CELL_KINDS: CellKind[] = ['data', 'compressed', 'zero', 'backing', 'unallocated'];
 
 export interface AllocationMap {
@@ -18,7 +19,7 @@ export interface MapOptions {
   cells?: number;
   /** Called with the fraction done; return true to stop early (the map is then partial). */
   progress?: (fraction: number) => boolean | void;
-  /** Bound on extents visited, so a hostile image with billions of tiny extents cannot hang us. */
+  /** Bound on table look-ups, so a hostile image with billions of tiny extents cannot hang us. */
   maxExtents?: number;
 }
 
@@ -27,34 +28,30 @@ export async function allocationMap(device: ExtentDevice, options: MapOptions = 
   const cellBytes = Math.ceil(device.size / cells) || 1;
   const bytes = CELL_KINDS.map(() => new Float64Array(cells));
   const totals = Object.fromEntries(CELL_KINDS.map((k) => [k, 0])) as Record<CellKind, number>;
-  const kindOf = (k: ExtentKind): CellKind => (k === 'unallocated' ? (device.backing ? 'backing' : 'unallocated') : k);
-  const maxExtents = options.maxExtents ?? 4_000_000;
-  let visited = 0;
-  let pos = 0;
+  // The block layer classifies (through the backing chain, as `image info --allocation` does);
+  // this only spreads its runs over the picture's cells.
+  const runs = allocationRuns(device, { maxSteps: options.maxExtents ?? 4_000_000 });
   let lastReport = 0;
-  while (pos < device.size) {
-    const ext = await device.mapExtent(pos, device.size - pos);
-    const len = Math.min(ext.length, device.size - pos);
-    if (!(len > 0)) throw new Error(`image mapping made no progress at virtual offset ${pos}`);
-    const kind = CELL_KINDS.indexOf(kindOf(ext.kind));
-    totals[CELL_KINDS[kind]] += len;
-    // Spread the extent over the cells it covers.
-    let at = pos;
-    const end = pos + len;
-    while (at < end) {
+  for (;;) {
+    const r = await runs.next();
+    if (r.done) return { cells, cellBytes, bytes, totals, complete: r.value.truncatedAt === undefined };
+    const kind = CELL_KINDS.indexOf(r.value.kind);
+    totals[r.value.kind] += r.value.length;
+    const end = r.value.offset + r.value.length;
+    for (let at = r.value.offset; at < end;) {
       const cell = Math.min(cells - 1, Math.floor(at / cellBytes));
       const cellEnd = Math.min(end, (cell + 1) * cellBytes);
       bytes[kind][cell] += cellEnd - at;
       at = cellEnd;
     }
-    pos = end;
-    if (++visited >= maxExtents) return { cells, cellBytes, bytes, totals, complete: false };
-    if (options.progress && pos - lastReport > device.size / 100) {
-      lastReport = pos;
-      if (options.progress(pos / device.size)) return { cells, cellBytes, bytes, totals, complete: false };
+    if (options.progress && end - lastReport > device.size / 100) {
+      lastReport = end;
+      if (options.progress(end / device.size)) {
+        await runs.return({});
+        return { cells, cellBytes, bytes, totals, complete: false };
+      }
     }
   }
-  return { cells, cellBytes, bytes, totals, complete: true };
 }
 
 /** The kind that dominates a cell (most bytes), for drawing. */

@@ -10,13 +10,13 @@ import { cachedFixtures } from '../../support/fixtures';
 
 interface MapEntry { start: number; length: number; depth: number; present: boolean; zero: boolean; data: boolean; offset?: number }
 
-/** What qemu-img map says about the top layer, in our five kinds. */
+/** What qemu-img map says, in our five kinds (depth > 0: a backing file holds it). */
 function qemuTotals(image: string): Record<CellKind, number> {
   const entries = JSON.parse(execFileSync('qemu-img', ['map', '--output=json', image], { encoding: 'utf8' })) as MapEntry[];
   const t: Record<CellKind, number> = { data: 0, compressed: 0, zero: 0, backing: 0, unallocated: 0 };
   for (const e of entries) {
-    if (e.depth > 0) t.backing += e.length;
-    else if (!e.present) t.unallocated += e.length;
+    if (!e.present) t.unallocated += e.length;
+    else if (e.depth > 0) t.backing += e.length;
     else if (e.data) t[e.offset === undefined ? 'compressed' : 'data'] += e.length;
     else t.zero += e.length;
   }
