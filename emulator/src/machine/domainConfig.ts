@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { attr, child, children, parseXml, XmlError, type Position, type XmlElement } from './xml';
+import type { BootSpec } from '../worker/protocol';
 
 export const DEFAULT_LOADER = '/usr/share/seabios/bios.bin';
 
@@ -323,15 +324,7 @@ function mib(bytes: number): number {
 }
 
 /** Command-line / launch-configuration overrides (`virt-studio boot --kernel K ...`, F5 settings). */
-export interface BootOverrides {
-  kernel?: string;
-  initrd?: string;
-  cmdline?: string;
-  /** Hard disk images (raw or qcow2, detected by extension); the first is the boot disk. */
-  disks?: string[];
-  cdrom?: string;
-  memoryMiB?: number;
-}
+export type BootOverrides = Pick<BootSpec, 'kernel' | 'initrd' | 'cmdline' | 'disks' | 'cdrom' | 'memoryMiB'>;
 
 /**
  * Applies overrides to a domain's configuration, or builds one from scratch when there is no

@@ -12,6 +12,7 @@ export interface BootSpec {
   kernel?: string;
   initrd?: string;
   cmdline?: string;
+  /** Hard disk images (format detected by content); the first is the boot disk. */
   disks?: string[];
   cdrom?: string;
   memoryMiB?: number;
