@@ -2221,6 +2221,7 @@ export function executeOne(c: Cpu): void {
 function decodePrefixes(c: Cpu, op: number): void {
   c.prefixDirty = true;
   let n = 0;
+  let lock = false;
   do {
     switch (op) {
       case 0x26: c.segOvr = ES; break;
@@ -2231,13 +2232,44 @@ function decodePrefixes(c: Cpu, op: number): void {
       case 0x65: c.segOvr = GS; break;
       case 0x66: c.o32 = !c.code32; break;
       case 0x67: c.a32 = !c.code32; break;
-      case 0xf0: break; // LOCK: single CPU, nothing to do
+      case 0xf0: lock = true; break; // single CPU: LOCK only has to be validated
       default: c.rep = op; break;
     }
     if (++n >= 15) c.raiseGP(0);
     op = c.fetch8();
   } while (PREFIX[op]);
+  if (lock && !lockable(c, op)) c.raise(EX_UD);
   OPS[op](c, op);
+}
+
+/** One-byte opcodes LOCK may prefix (with a memory destination); 0x80-0x83 exclude CMP below. */
+const LOCKABLE1 = new Set([0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x80, 0x81, 0x83, 0x86, 0x87, 0xf6, 0xf7, 0xfe, 0xff]);
+const LOCKABLE0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
+
+/**
+ * SDM (LOCK): #UD unless the instruction is one of ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B DEC
+ * INC NEG NOT OR SBB SUB XOR XADD XCHG with a memory destination. Peeks at the opcode/ModRM
+ * bytes and puts EIP back (a fault rewinds to the instruction start anyway).
+ */
+function lockable(c: Cpu, op: number): boolean {
+  const at = c.eip;
+  let ok: boolean;
+  if (op === 0x0f) {
+    const op2 = c.fetch8();
+    const modrm = c.fetch8();
+    const reg = (modrm >> 3) & 7;
+    ok = LOCKABLE0F.has(op2) && modrm < 0xc0 && (op2 !== 0xba || reg >= 5) && (op2 !== 0xc7 || reg === 1);
+  } else if (LOCKABLE1.has(op)) {
+    const modrm = c.fetch8();
+    const reg = (modrm >> 3) & 7;
+    if (modrm >= 0xc0) ok = false;
+    else if (op >= 0x80 && op <= 0x83) ok = reg !== 7; // not CMP
+    else if (op === 0xf6 || op === 0xf7) ok = reg === 2 || reg === 3; // NOT, NEG
+    else if (op === 0xfe || op === 0xff) ok = reg <= 1; // INC, DEC
+    else ok = true;
+  } else ok = false;
+  c.eip = at;
+  return ok;
 }
 
 function group5(c: Cpu): void {

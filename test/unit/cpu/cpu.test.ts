@@ -190,6 +190,38 @@ describe('cpu: interfaces', () => {
     }
     assert.equal(edx & (1 << 9), 0, 'no APIC: Linux panics in setup_IO_APIC without an I/O APIC');
     assert.equal(edx & (1 << 6), 0, 'no PAE');
+    // P6 without SSE: no FXSAVE/FXRSTOR, so FXSR (and MMX/SSE) must not be claimed
+    for (const [bit, name] of [[23, 'MMX'], [24, 'FXSR'], [25, 'SSE'], [26, 'SSE2']] as const) {
+      assert.equal(edx & (1 << bit), 0, `${name} must not be reported`);
+    }
+  });
+
+  // The next test is SDM behaviour that QEMU's TCG does not model (so the differential suite
+  // cannot check them; see test/fixtures/cpu/README.md).
+  it('raises #UD for LOCK on an instruction that is not lockable (LOCK MOV), not for LOCK ADD [mem]', () => {
+    const { cpu } = machine(`
+      lgdt [gdtr]
+      lidt [idtr]
+      mov dword [0x5000], 1
+      lock add dword [0x5000], 2
+      mov ebx, 0x5000
+      xor ecx, ecx
+      lock mov [ebx], eax
+      mov ecx, 1
+      hlt
+    ud: mov ecx, 0x66
+      hlt
+      align 8
+    gdt: dq 0, 0x00cf9b000000ffff
+    gdtr: dw 15
+      dd gdt
+    idt: times 6 dq 0
+      dw (ud - $$ + 0x1000) & 0xffff, 8, 0x8e00, (ud - $$ + 0x1000) >> 16
+    idtr: dw 7*8-1
+      dd idt`, { flat32: true });
+    assert.equal(cpu.run(100), 'halted');
+    assert.equal(cpu.mem.u32[0x5000 >> 2], 3);
+    assert.equal(readRegister(cpu, 'ecx'), 0x66, 'LOCK MOV: #UD');
   });
 
   it('x87 stack overflow and underflow set IE|SF with C1 as the SDM specifies', () => {
