@@ -123,6 +123,9 @@ export class Cpu {
   trSel = 0; trBase = 0; trLimit = 0xffff; trAttr = 0x8b;
   cpl = 0;
   tsc = 0;
+  /** RDTSC within one run() slice: see readTsc() in execute.ts. */
+  tscSeenAt = -1;
+  tscBump = 0;
   readonly msrs = new Map<number, bigint>();
   readonly fpu = new Fpu();
 

@@ -730,12 +730,25 @@ function cpuid(c: Cpu): void {
 /** MSRs a P6 implements that guests (Linux, SeaBIOS) touch; others #GP. */
 const KNOWN_MSRS = new Set([0x10, 0x17, 0x2a, 0x8b, 0xc1, 0xc2, 0x174, 0x175, 0x176, 0x186, 0x187, 0x1d9, 0x1db, 0x1dc, 0x1dd, 0x1de]);
 
+/**
+ * The time-stamp counter: one tick per retired instruction. `c.instructions` is only brought up
+ * to date when run() returns, so reads inside one run() slice would all see the same value (a
+ * TSC that stands still for up to a whole slice). Each further read in the same slice counts at
+ * least one tick more; the slice holds at least that many instructions, so the counter never
+ * runs ahead of the true count and keeps increasing across slices.
+ */
+function readTsc(c: Cpu): number {
+  if (c.instructions === c.tscSeenAt) c.tscBump++;
+  else { c.tscSeenAt = c.instructions; c.tscBump = 0; }
+  return c.tsc + c.instructions + c.tscBump;
+}
+
 function rdmsr(c: Cpu): void {
   requireCpl0(c);
   const idx = c.regs[ECX] >>> 0;
   if (!KNOWN_MSRS.has(idx)) c.raiseGP(0);
   let v: bigint;
-  if (idx === 0x10) v = BigInt(c.tsc + c.instructions);
+  if (idx === 0x10) v = BigInt(readTsc(c));
   else v = c.msrs.get(idx) ?? 0n;
   c.regs[EAX] = Number(v & 0xffffffffn);
   c.regs[EDX] = Number((v >> 32n) & 0xffffffffn);
@@ -746,7 +759,7 @@ function wrmsr(c: Cpu): void {
   const idx = c.regs[ECX] >>> 0;
   if (!KNOWN_MSRS.has(idx)) c.raiseGP(0);
   const v = (BigInt(c.regs[EDX] >>> 0) << 32n) | BigInt(c.regs[EAX] >>> 0);
-  if (idx === 0x10) { c.tsc = Number(v) - c.instructions; return; }
+  if (idx === 0x10) { readTsc(c); c.tsc = Number(v) - c.instructions - c.tscBump; return; }
   c.msrs.set(idx, v);
 }
 
@@ -958,7 +971,7 @@ function exec0F(c: Cpu): void {
     case 0x30: wrmsr(c); return;
     case 0x31: // RDTSC
       if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0);
-      { const t = c.tsc + c.instructions; regs[EAX] = t % 0x100000000; regs[EDX] = Math.floor(t / 0x100000000); }
+      { const t = readTsc(c); regs[EAX] = t % 0x100000000; regs[EDX] = Math.floor(t / 0x100000000); }
       return;
     case 0x32: rdmsr(c); return;
     case 0xa0: c.pushV(c.sreg[FS]); return;

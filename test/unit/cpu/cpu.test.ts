@@ -196,7 +196,7 @@ describe('cpu: interfaces', () => {
     }
   });
 
-  // The next test is SDM behaviour that QEMU's TCG does not model (so the differential suite
+  // The next two are SDM behaviour that QEMU's TCG does not model (so the differential suite
   // cannot check them; see test/fixtures/cpu/README.md).
   it('raises #UD for LOCK on an instruction that is not lockable (LOCK MOV), not for LOCK ADD [mem]', () => {
     const { cpu } = machine(`
@@ -222,6 +222,28 @@ describe('cpu: interfaces', () => {
     assert.equal(cpu.run(100), 'halted');
     assert.equal(cpu.mem.u32[0x5000 >> 2], 3);
     assert.equal(readRegister(cpu, 'ecx'), 0x66, 'LOCK MOV: #UD');
+  });
+
+  it('WRMSR to IA32_TSC sets the counter RDTSC and RDMSR read, and it keeps counting', () => {
+    const { cpu } = machine(`
+      mov ecx, 0x10
+      mov edx, 7
+      mov eax, 0x100
+      wrmsr
+      rdtsc
+      mov esi, eax
+      mov edi, edx
+      rdtsc
+      mov ebp, eax
+      mov ecx, 0x10
+      rdmsr
+      hlt`, { flat32: true });
+    assert.equal(cpu.run(100), 'halted');
+    assert.equal(readRegister(cpu, 'edi'), 7);
+    assert.equal(readRegister(cpu, 'edx'), 7);
+    const [first, second, msr] = [readRegister(cpu, 'esi')!, readRegister(cpu, 'ebp')!, readRegister(cpu, 'eax')!];
+    assert.ok(first >= 0x100 && first < 0x200, first.toString(16));
+    assert.ok(second > first && msr > second, 'strictly increasing within one run() slice');
   });
 
   it('x87 stack overflow and underflow set IE|SF with C1 as the SDM specifies', () => {
