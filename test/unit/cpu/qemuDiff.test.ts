@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { assemble, firstDifference, runOurs, runQemu } from './qemuHarness';
 
-const PROGRAMS = ['memory', 'flags', 'strings', 'pmode', 'paging', 'system', 'fpu'];
+const PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'tasks', 'paging', 'system', 'fpu'];
 
 describe('cpu: differential tests against QEMU', function () {
   this.timeout(120_000);
