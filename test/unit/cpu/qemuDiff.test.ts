@@ -1,4 +1,4 @@
-// Differential tests: our nasm programs run under QEMU (TCG, pentium2) and under our CPU must
+// Differential tests: our nasm programs run under QEMU (TCG, pentium2 without APIC) and under our CPU must
 // print exactly the same thing. Together they cover physical memory (RAM, ROM, A20, SMC), flags,
 // string instructions, protected mode (segments, gates, privilege changes, TSS, task switch),
 // system instructions (I/O permission bitmap, MSRs, LMSW, double fault, trap gates, TF),
@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { assemble, firstDifference, runOurs, runQemu } from './qemuHarness';
 
-const PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'tasks', 'paging', 'faults', 'system', 'fpu'];
+const PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'tasks', 'paging', 'faults', 'system', 'hlt', 'fpu'];
 
 describe('cpu: differential tests against QEMU', function () {
   this.timeout(120_000);
