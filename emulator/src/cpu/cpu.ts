@@ -1410,7 +1410,10 @@ export class Cpu {
       this.markAccessed(nss, shi);
       this.setSegCache(SS, (nss & ~3) | cdpl, sBase, Cpu.descLimit(slo, shi), sAttr | 1);
       this.regs[ESP] = s32 ? sp : (this.regs[ESP] & ~0xffff) | sp;
-      if (fromVm) for (const s of [ES, DS, FS, GS]) this.setSegCache(s, 0, 0, 0, 0);
+      if (fromVm) {
+        for (const s of [ES, DS, FS, GS]) this.setSegCache(s, 0, 0, 0, 0);
+        this.flags &= ~VM; // before loadCs: modeChanged() would otherwise keep CPL 3 for VM86
+      }
       this.loadCs(sel, clo, chi, cdpl);
     } else {
       if (fromVm) this.raise(EX_GP, (sel & 0xfffc) + ext);
