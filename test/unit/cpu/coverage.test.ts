@@ -18,7 +18,7 @@ const ITEMS = [
   'Double fault', 'Triple fault', 'CMOVcc', 'CMPXCHG / CMPXCHG8B', 'BSWAP', 'XADD', 'BT, BTS, BTR, BTC',
   'SHLD / SHRD', 'MOVZX / MOVSX', 'SETcc', 'String ops with REP and segment overrides',
   'IN/OUT with IOPL and I/O bitmap checks', 'CPUID: family 6 with FPU/TSC/CX8/CMOV/PSE/PGE, no FXSR',
-  'RDTSC (monotonic)', 'RDMSR/WRMSR', 'WBINVD / INVD / CLTS / LMSW', 'HLT', 'UD2 and other #UD encodings (LOCK)',
+  'RDTSC (monotonic)', 'RDMSR/WRMSR (the MSRs Linux touches)', 'WBINVD / INVD / CLTS / LMSW', 'HLT', 'UD2 and other #UD encodings (LOCK)',
   'x87: FNINIT/FNSTSW/FNSTCW probing', 'x87: FSAVE/FRSTOR', 'x87: arithmetic',
   'x87: exceptions (#MF, #NM, stack faults)', 'x87: documented precision', 'A20 gating', 'VM86 (optional)',
 ];
