@@ -1370,7 +1370,6 @@ export class Cpu {
       return;
     }
     const ext = soft ? 0 : 1;
-    if (this.flags & VM && soft && ((this.flags & IOPL) >> 12) < 3) this.raise(EX_GP, 0);
     if (vector * 8 + 7 > this.idtLimit) this.raise(EX_GP, vector * 8 + 2 + ext);
     const glin = (this.idtBase + vector * 8) | 0;
     const lo = this.sysRd32(glin), hi = this.sysRd32(glin + 4);
