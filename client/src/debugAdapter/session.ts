@@ -673,10 +673,10 @@ export class VirtDebugSession extends LoggingDebugSession {
       const decoded = await this.disassembler.window(read, address, args.instructionOffset ?? 0, args.instructionCount, this.codeBitness(cpu));
       response.body = {
         instructions: decoded.map((d) => {
-          const sym = this.symbols.nameFor(d.address);
+          const sym = args.resolveSymbols === false ? undefined : this.symbols.nameFor(d.address);
           return {
             address: formatReference(d.address, space),
-            instructionBytes: args.resolveSymbols === false ? undefined : Buffer.from(d.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 '),
+            instructionBytes: Buffer.from(d.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 '),
             instruction: d.text,
             symbol: sym && sym.offset === 0 ? sym.name : undefined,
             presentationHint: d.invalid ? 'invalid' : undefined,

@@ -3,7 +3,8 @@
 // rung-3 fixture) boots to the shell on the serial console; pause lands in the kernel
 // (EIP >= 0xc0000000, paging on), an instruction step runs, memory at EIP matches the
 // disassembly, an instruction breakpoint on the kernel's uname syscall (address read from
-// /proc/kallsyms in the guest) stops `uname -a`, and the shell answers `echo $((6*7))`.
+// /proc/kallsyms in the guest) stops `uname -a`, the #PF exception filter stops in the kernel's
+// page-fault handler when a program starts, and the shell answers `echo $((6*7))`.
 // One Linux boot, several billion guest instructions: runs when VIRT_STUDIO_LINUX_BOOT=1 (the
 // same flag as test/unit/machine/rung3.test.ts), until rung 3 boots fast enough for the
 // default suite.
@@ -126,6 +127,21 @@ const KERNEL_BASE = 0xc0000000;
     await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
     await dc.continueRequest({ threadId: 1 });
     assert.match(await waitForSerial(PROMPT, mark, 120_000), /Linux \S+ 6\.1\.\S+ .* i686 GNU\/Linux/);
+
+    // Exception stops on a real kernel: starting a program page-faults (#PF, vector 14) in it.
+    await dc.setExceptionBreakpointsRequest({ filters: ['pf'] });
+    const fault = dc.waitForEvent('stopped', 300_000);
+    await type('uname\n');
+    const pf = (await fault) as DebugProtocol.StoppedEvent;
+    assert.equal(pf.body.reason, 'exception');
+    assert.match(pf.body.description ?? '', /exception 14 \(error code 0x[0-9a-f]+\)/);
+    assert.ok(hexValue((await scope('General')).get('eip')) >= KERNEL_BASE, 'stopped at the kernel\'s #PF handler');
+    const cr2 = (await scope('Control')).get('cr2');
+    assert.ok(cr2, 'CR2 (the faulting address) is shown');
+    await dc.setExceptionBreakpointsRequest({ filters: [] });
+    mark = serial.length;
+    await dc.continueRequest({ threadId: 1 });
+    await waitForSerial(PROMPT, mark, 120_000);
 
     mark = serial.length;
     await type('echo $((6*7))\n');
