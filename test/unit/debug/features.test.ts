@@ -42,7 +42,7 @@ describe('debug adapter capabilities on the rung-1 guest (DebugClient)', functio
     dc = new DebugClient('node', ADAPTER, 'virt');
     dc.defaultTimeout = 60_000;
     events.length = 0;
-    for (const name of ['memory', 'invalidated']) dc.on(name, (e: DebugProtocol.Event) => events.push(e));
+    for (const name of ['memory', 'invalidated', 'virtStats']) dc.on(name, (e: DebugProtocol.Event) => events.push(e));
     await dc.start();
   });
   afterEach(async () => { await dc.stop(); });
@@ -96,6 +96,9 @@ describe('debug adapter capabilities on the rung-1 guest (DebugClient)', functio
     await launch({ domain, disks: [disk] });
     await toSpin();
     assert.equal((await read(0x600, 4)).readUInt32LE(0), 0xc0ffee42, 'the override disk booted');
+    // The status bar hears of resumes and stops.
+    const stats = events.filter((e) => e.event === 'virtStats').map((e) => e.body.running as boolean);
+    assert.deepEqual(stats.slice(-2), [true, false]);
   });
 
   it('honours hit counts and conditions on instruction breakpoints, and function breakpoints by symbol', async () => {
