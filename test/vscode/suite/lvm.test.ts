@@ -72,6 +72,9 @@ describe('lvm', () => {
     assert.match(diags[0].message, /no longer used since lvm2 2\.03\.00/);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diags[0].range);
     assert.ok(actions.some((a) => a.title === "Remove 'use_lvmetad'"), actions.map((a) => a.title).join(', '));
+    // And the editor shows it: the workbench draws a warning squiggle in this file's editor.
+    await waitFor('a warning squiggle in the lvm-diag/lvm.conf editor', async () =>
+      (await visibleTexts('[data-uri$="/lvm-diag/lvm.conf"] .squiggly-warning')).length > 0);
   });
 });
 
