@@ -131,7 +131,7 @@ function requireCpl0(c: Cpu): void {
 // Shifts and rotates (group 2)
 // ---------------------------------------------------------------------------------------
 
-function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): number {
+export function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): number {
   count &= 0x1f;
   if (count === 0) return v;
   const m = bits === 32 ? M32 : (1 << bits) - 1;
