@@ -168,7 +168,8 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         else if (op === 0x64 || op === 0x65) segOvr = op - 0x60;
         else if (op === 0x66) o32 = !code32;
         else if (op === 0x67) a32 = !code32;
-        else if (op === 0xf0) { /* LOCK */ } else break;
+        else if (op === 0xf0) throw UNSUPPORTED; // LOCK: #UD checks are the interpreter's
+        else break;
         op = u8();
       }
       const osz = o32 ? 4 : 2;

@@ -9,9 +9,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { registerSnapshot } from '../../../emulator/src/cpu/registers';
-import { BareMachine } from '../../../emulator/src/cpu/testing/bareMachine';
+import type { Cpu } from '../../../emulator/src/cpu/cpu';
 import { SingleStepRunner, type SingleStepTest } from '../../../emulator/src/cpu/testing/singleStep';
-import { assemble, FIXTURES, firstDifference, runQemu } from './qemuHarness';
+import { assemble, FIXTURES, firstDifference, runOurs, runQemu } from './qemuHarness';
 import { machine, nasm } from './snippetMachine';
 
 const CONFORMANCE = process.env.CPU_TESTS_DIR ?? '/work/shared/cpu-tests/80286-real-mode';
@@ -19,10 +19,9 @@ const CONFORMANCE = process.env.CPU_TESTS_DIR ?? '/work/shared/cpu-tests/80286-r
 const MODES = [Infinity, 16, 1];
 
 function runMode(name: string, hot: number) {
-  const m = new BareMachine(new Uint8Array(readFileSync(assemble(name))));
-  m.cpu.blocks.hotThreshold = hot;
-  const r = m.run(300_000_000);
-  return { ...r, regs: registerSnapshot(m.cpu), translated: m.cpu.blocks.translated, invalidated: m.cpu.blocks.invalidated };
+  let cpu: Cpu | undefined;
+  const r = runOurs(assemble(name), 300_000_000, undefined, (m) => { cpu = m.cpu; m.cpu.blocks.hotThreshold = hot; });
+  return { ...r, regs: registerSnapshot(cpu!), translated: cpu!.blocks.translated, invalidated: cpu!.blocks.invalidated };
 }
 
 describe('cpu: translated blocks', function () {
@@ -50,7 +49,7 @@ describe('cpu: translated blocks', function () {
     assert.ok(runner.cpu.blocks.translated > passed / 2, `only ${runner.cpu.blocks.translated} of ${passed} tests ran translated`);
   });
 
-  for (const name of ['memory', 'flags', 'strings', 'pmode', 'paging', 'system', 'fpu', 'smc']) {
+  for (const name of ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'tasks', 'paging', 'faults', 'system', 'hlt', 'fpu', 'smc']) {
     it(`${name}.asm: same output, instruction count and final registers with and without translation`, () => {
       const [interp, ...translated] = MODES.map((hot) => runMode(name, hot));
       assert.equal(interp.stop, 'exit');

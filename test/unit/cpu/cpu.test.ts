@@ -148,6 +148,60 @@ describe('cpu: interfaces', () => {
     }
     assert.equal(edx & (1 << 9), 0, 'no APIC: Linux panics in setup_IO_APIC without an I/O APIC');
     assert.equal(edx & (1 << 6), 0, 'no PAE');
+    // P6 without SSE: no FXSAVE/FXRSTOR, so FXSR (and MMX/SSE) must not be claimed
+    for (const [bit, name] of [[23, 'MMX'], [24, 'FXSR'], [25, 'SSE'], [26, 'SSE2']] as const) {
+      assert.equal(edx & (1 << bit), 0, `${name} must not be reported`);
+    }
+  });
+
+  // The next two are SDM behaviour that QEMU's TCG does not model (so the differential suite
+  // cannot check them; see test/fixtures/cpu/README.md).
+  it('raises #UD for LOCK on an instruction that is not lockable (LOCK MOV), not for LOCK ADD [mem]', () => {
+    const { cpu } = machine(`
+      lgdt [gdtr]
+      lidt [idtr]
+      mov dword [0x5000], 1
+      lock add dword [0x5000], 2
+      mov ebx, 0x5000
+      xor ecx, ecx
+      lock mov [ebx], eax
+      mov ecx, 1
+      hlt
+    ud: mov ecx, 0x66
+      hlt
+      align 8
+    gdt: dq 0, 0x00cf9b000000ffff
+    gdtr: dw 15
+      dd gdt
+    idt: times 6 dq 0
+      dw (ud - $$ + 0x1000) & 0xffff, 8, 0x8e00, (ud - $$ + 0x1000) >> 16
+    idtr: dw 7*8-1
+      dd idt`, { flat32: true });
+    assert.equal(cpu.run(100), 'halted');
+    assert.equal(cpu.mem.u32[0x5000 >> 2], 3);
+    assert.equal(readRegister(cpu, 'ecx'), 0x66, 'LOCK MOV: #UD');
+  });
+
+  it('WRMSR to IA32_TSC sets the counter RDTSC and RDMSR read, and it keeps counting', () => {
+    const { cpu } = machine(`
+      mov ecx, 0x10
+      mov edx, 7
+      mov eax, 0x100
+      wrmsr
+      rdtsc
+      mov esi, eax
+      mov edi, edx
+      rdtsc
+      mov ebp, eax
+      mov ecx, 0x10
+      rdmsr
+      hlt`, { flat32: true });
+    assert.equal(cpu.run(100), 'halted');
+    assert.equal(readRegister(cpu, 'edi'), 7);
+    assert.equal(readRegister(cpu, 'edx'), 7);
+    const [first, second, msr] = [readRegister(cpu, 'esi')!, readRegister(cpu, 'ebp')!, readRegister(cpu, 'eax')!];
+    assert.ok(first >= 0x100 && first < 0x200, first.toString(16));
+    assert.ok(second > first && msr > second, 'strictly increasing within one run() slice');
   });
 
   it('x87 stack overflow and underflow set IE|SF with C1 as the SDM specifies', () => {
