@@ -1409,7 +1409,6 @@ export class Cpu {
       return;
     }
     const ext = soft ? 0 : 1;
-    if (this.flags & VM && soft && ((this.flags & IOPL) >> 12) < 3) this.raise(EX_GP, 0);
     if (vector * 8 + 7 > this.idtLimit) this.raise(EX_GP, vector * 8 + 2 + ext);
     const glin = (this.idtBase + vector * 8) | 0;
     const lo = this.sysRd32(glin), hi = this.sysRd32(glin + 4);
@@ -1449,7 +1448,10 @@ export class Cpu {
       this.markAccessed(nss, shi);
       this.setSegCache(SS, (nss & ~3) | cdpl, sBase, Cpu.descLimit(slo, shi), sAttr | 1);
       this.regs[ESP] = s32 ? sp : (this.regs[ESP] & ~0xffff) | sp;
-      if (fromVm) for (const s of [ES, DS, FS, GS]) this.setSegCache(s, 0, 0, 0, 0);
+      if (fromVm) {
+        for (const s of [ES, DS, FS, GS]) this.setSegCache(s, 0, 0, 0, 0);
+        this.flags &= ~VM; // before loadCs: modeChanged() would otherwise keep CPL 3 for VM86
+      }
       this.loadCs(sel, clo, chi, cdpl);
     } else {
       if (fromVm) this.raise(EX_GP, (sel & 0xfffc) + ext);

@@ -1728,6 +1728,8 @@ function opCC(c: Cpu, op: number): void {
 function opCD(c: Cpu, op: number): void {
   {
     const v = c.fetch8();
+    // VM86: INT n (only this form, not INT3/INTO) is IOPL-sensitive
+    if ((c.flags & VM) && ((c.flags & IOPL) >> 12) < 3) c.raiseGP(0);
     c.interrupt(v, true, -1);
     return;
   }

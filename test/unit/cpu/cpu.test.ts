@@ -182,6 +182,45 @@ describe('cpu: interfaces', () => {
     assert.equal(readRegister(cpu, 'ecx'), 0x66, 'LOCK MOV: #UD');
   });
 
+  // QEMU's TCG does not check data-segment limits, so these are unit tests (SDM: #GP(0) for a
+  // data segment, #SS(0) for SS, expand-down segments valid above their limit).
+  function limitProbe(access: string): { vec: number; err: number } {
+    const { cpu } = machine(`
+      lgdt [gdtr]
+      lidt [idtr]
+      ${access}
+      mov esi, 0x99
+      hlt
+    h12: mov esi, 12
+      mov edi, [esp]
+      hlt
+    h13: mov esi, 13
+      mov edi, [esp]
+      hlt
+      align 8
+    gdt: dq 0, 0x00cf9b000000ffff
+      dq 0x0040920000000fff       ; 0x10: data, limit 0xfff
+      dq 0x0040960000000fff       ; 0x18: data, expand-down, limit 0xfff (valid 0x1000-0xffffffff)
+    gdtr: dw 31
+      dd gdt
+    idt: times 12 dq 0
+      dw (h12 - $$ + 0x1000) & 0xffff, 8, 0x8e00, (h12 - $$ + 0x1000) >> 16
+      dw (h13 - $$ + 0x1000) & 0xffff, 8, 0x8e00, (h13 - $$ + 0x1000) >> 16
+    idtr: dw 14*8-1
+      dd idt`, { flat32: true });
+    assert.equal(cpu.run(1000), 'halted');
+    return { vec: readRegister(cpu, 'esi')!, err: readRegister(cpu, 'edi')! };
+  }
+
+  it('enforces data and stack segment limits, including expand-down segments', () => {
+    assert.deepEqual(limitProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffc]'), { vec: 0x99, err: 0 });
+    assert.deepEqual(limitProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffe]'), { vec: 13, err: 0 }, 'dword straddling the limit: #GP(0)');
+    assert.deepEqual(limitProbe('mov ax, 0x10\nmov es, ax\nmov byte [es:0x1000], 1'), { vec: 13, err: 0 });
+    assert.equal(limitProbe('mov ax, 0x10\nmov ss, ax\nmov esp, 0xff0\nmov eax, [ss:0x1000]').vec, 12, 'SS-relative: #SS(0)');
+    assert.deepEqual(limitProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x2000]'), { vec: 0x99, err: 0 }, 'expand-down: above the limit is valid');
+    assert.deepEqual(limitProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x800]'), { vec: 13, err: 0 }, 'expand-down: at or below the limit faults');
+  });
+
   it('WRMSR to IA32_TSC sets the counter RDTSC and RDMSR read, and it keeps counting', () => {
     const { cpu } = machine(`
       mov ecx, 0x10

@@ -10,6 +10,11 @@ import { PicPair } from '../../../emulator/src/devices/i8259';
 import { A20Gate } from '../../../emulator/src/devices/signals';
 
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cpu');
+
+/** The programs that must exit through isa-debug-exit with identical output (qemuDiff.test.ts). */
+export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'tasks', 'paging', 'faults', 'system', 'hlt', 'vm86', 'fpu'];
+/** Programs that end in a triple fault instead (their own test in qemuDiff.test.ts). */
+export const SHUTDOWN_PROGRAMS = ['triple'];
 export const CACHE = join(__dirname, '..', '..', '.cache', 'cpu');
 
 /** Assemble `name`.asm; returns the image path. Fails loudly if nasm is missing. */
