@@ -17,7 +17,7 @@
 
 import { ARITH, CS } from './constants';
 import type { Cpu } from './cpu';
-import { shiftOp } from './execute';
+import { readTsc, shiftOp } from './execute';
 
 /** Runs the block; returns the number of instructions retired (exits with `c.eip` set). */
 export type BlockFn = (c: Cpu, budget: number) => number;
@@ -169,7 +169,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         else if (op === 0x66) o32 = !code32;
         else if (op === 0x67) a32 = !code32;
         else if (op === 0xf0) throw UNSUPPORTED; // LOCK: #UD checks are the interpreter's
-        else break;
+        else if (op === 0xf3 && ram[q] === 0x90 && q < limit) { /* PAUSE (REP NOP) */ } else break;
         op = u8();
       }
       const osz = o32 ? 4 : 2;
@@ -258,6 +258,16 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = regSet(osz, o.reg, o.off);
       } else if (op === 0x90) {
         code = '';
+      } else if (op >= 0x91 && op <= 0x97) { // XCHG eAX, r
+        code = `{ const v = ${regGet(osz, 0)}; ${regSet(osz, 0, regGet(osz, op & 7))} ${regSet(osz, op & 7, 'v')} }`;
+      } else if (op === 0xc9) { // LEAVE
+        memory = true;
+        code = `{ const bp = c.ss32 ? r[5] >>> 0 : r[5] & 0xffff; const v = c.rd${osz * 8}(c.linR(2, bp, ${osz})); ` +
+          `if (c.ss32) r[4] = bp + ${osz}; else ${regSet(2, 4, `bp + ${osz}`)} ${regSet(osz, 5, 'v')} }`;
+      } else if (op === 0xfc || op === 0xfd) { // CLD / STD
+        code = op === 0xfc ? 'c.flags &= -1025;' : 'c.flags |= 1024;';
+      } else if (op === 0xf5 || op === 0xf8 || op === 0xf9) { // CMC / CLC / STC
+        code = `c.materializeCF(); ${op === 0xf5 ? 'c.flags ^= 1;' : op === 0xf8 ? 'c.flags &= -2;' : 'c.flags |= 1;'}`;
       } else if (op === 0x98) {
         code = o32 ? 'r[0] = (r[0] << 16) >> 16;' : regSet(2, 0, '(r[0] << 24) >> 24');
       } else if (op === 0x99) {
@@ -304,11 +314,21 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         } else if (o.reg === 3) {
           code = rmw(size, o, (v) => aluCode(5, size, '0', v));
         } else throw UNSUPPORTED;
-      } else if (op === 0xfe || op === 0xff) { // INC/DEC Ev
+      } else if (op === 0xfe || op === 0xff) { // INC/DEC Ev; CALL/JMP near indirect, PUSH Ev
         const size = op === 0xfe ? 1 : osz;
         const o = modrm();
-        if (o.reg > 1) throw UNSUPPORTED;
-        code = rmw(size, o, (v) => `const x = c.${o.reg === 0 ? 'inc' : 'dec'}(${v}, ${MASK[size]});`);
+        if (o.reg <= 1) {
+          code = rmw(size, o, (v) => `const x = c.${o.reg === 0 ? 'inc' : 'dec'}(${v}, ${MASK[size]});`);
+        } else if (op === 0xff && (o.reg === 2 || o.reg === 4)) {
+          const t = o32 ? `${readE(4, o)} >>> 0` : readE(2, o);
+          const push = o.reg === 2 ? `c.push${osz * 8}(${next()}); ` : '';
+          code = `{ const t = ${t}; if (t > c.segLimit[${CS}]) c.raiseGP(0); ${push}c.eip = t; }`;
+          if (o.reg === 2) memory = true;
+          branch = true;
+        } else if (op === 0xff && o.reg === 6) {
+          code = `c.push${osz * 8}(${readE(osz, o)});`;
+          memory = true;
+        } else throw UNSUPPORTED;
       } else if (op === 0x0f) {
         const op2 = u8();
         if (op2 >= 0x80 && op2 <= 0x8f) { // Jcc rel16/32
@@ -323,6 +343,8 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           const e = readE(size, o);
           const v = op2 < 0xbe ? e : size === 1 ? `((${e} << 24) >> 24)` : `((${e} << 16) >> 16)`;
           code = regSet(osz, o.reg, v);
+        } else if (op2 === 0x31) { // RDTSC
+          code = 'if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0); { const t = readTsc(c); r[0] = t % 0x100000000; r[2] = Math.floor(t / 0x100000000); }';
         } else if (op2 >= 0x90 && op2 <= 0x9f) { // SETcc
           const o = modrm();
           code = writeE(1, o, `(${condExpr(op2 & 0xf)} ? 1 : 0)`);
@@ -357,7 +379,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   } else {
     src = `const k = 0; ${body.join('\n')}${ended ? `\nreturn ${count};` : ''}`;
   }
-  const factory = new Function('shiftOp', `'use strict'; return function block(c, budget) { const r = c.regs; ${src} };`);
-  return { fn: factory(shiftOp) as BlockFn, eips, count, end: q, loops };
+  const factory = new Function('shiftOp', 'readTsc', `'use strict'; return function block(c, budget) { const r = c.regs; ${src} };`);
+  return { fn: factory(shiftOp, readTsc) as BlockFn, eips, count, end: q, loops };
 }
 
