@@ -262,6 +262,7 @@ export class VirtDebugSession extends LoggingDebugSession {
 
   /** Runs the guest until `address` with the stack unwound to `condition`; stops as a step. */
   private async runTo(address: number, condition: string): Promise<void> {
+    if (this.lastStats.running) throw new Error('the guest is running; pause it before stepping');
     this.stepOutBreakpoint = { id: STEP_BREAKPOINT_ID, address: address >>> 0, condition };
     await this.pushBreakpoints();
     await this.resume();
