@@ -13,8 +13,8 @@ const C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, BUSY = 0x8000;
 const TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3;
 const EFL_CF = 1, EFL_PF = 4, EFL_ZF = 0x40;
 
-/** A QNaN with the sign set: the x87 "real indefinite". */
-const INDEFINITE = -NaN;
+/** A QNaN with the sign set: the x87 "real indefinite" (built from its bits: `-NaN` loses the sign). */
+const INDEFINITE = new Float64Array(new Uint32Array([0, 0xfff80000]).buffer)[0];
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -228,23 +228,37 @@ function writeInt(c: Cpu, v: number, bits: number): void {
 
 /** The eight D8/DC/DA/DE arithmetic forms: ADD MUL COM COMP SUB SUBR DIV DIVR. */
 function arith(f: Fpu, op: number, a: number, b: number): number | null {
-  if (Number.isNaN(a) || Number.isNaN(b)) { if (!f.signal(IE)) return null; return INDEFINITE; }
+  // Register values are quiet NaNs (loads quiet signalling ones and raise IE there), and a quiet
+  // NaN operand propagates without IE (SDM, x87 NaN handling): the NaN with the larger significand.
+  if (Number.isNaN(a) || Number.isNaN(b)) return propagateNaN(a, b);
   let r: number;
   switch (op) {
-    case 0: r = a + b; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
-    case 1: r = a * b; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
-    case 4: r = a - b; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
-    case 5: r = b - a; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
+    case 0: r = a + b; break;
+    case 1: r = a * b; break;
+    case 4: r = a - b; break;
+    case 5: r = b - a; break;
     case 6: r = divide(f, a, b); break;
     default: r = divide(f, b, a); break;
   }
-  if (Number.isNaN(r)) return r;
+  // inf-inf, 0*inf, 0/0, inf/inf: invalid operation, the result is the real indefinite
+  if (Number.isNaN(r)) return f.signal(IE) ? INDEFINITE : null;
   if (!Number.isFinite(r) && Number.isFinite(a) && Number.isFinite(b) && !((op === 6 && b === 0) || (op === 7 && a === 0))) {
     if (!f.signal(OE | PE)) return null;
   } else if (!isExact(op, a, b, r)) {
     if (!f.signal(PE)) return null;
   }
   return r;
+}
+
+/** The QNaN result of an operation on NaN operand(s): the NaN, or of two the larger significand. */
+function propagateNaN(a: number, b: number): number {
+  if (!Number.isNaN(b)) return a;
+  if (!Number.isNaN(a)) return b;
+  f64[0] = a;
+  const ah = u32[1] & 0xfffff, al = u32[0] >>> 0;
+  f64[0] = b;
+  const bh = u32[1] & 0xfffff, bl = u32[0] >>> 0;
+  return ah > bh || (ah === bh && al >= bl) ? a : b;
 }
 
 /** Error term of the product a*b (Dekker/Veltkamp): 0 when p = a*b is exact. */
@@ -270,11 +284,8 @@ function isExact(op: number, a: number, b: number, r: number): boolean {
 }
 
 function divide(f: Fpu, a: number, b: number): number {
-  if (b === 0) {
-    if (a === 0 || Number.isNaN(a)) { f.signal(IE); return INDEFINITE; }
-    if (Number.isFinite(a)) f.signal(ZE);
-  }
-  return a / b;
+  if (b === 0 && Number.isFinite(a) && a !== 0) f.signal(ZE);
+  return a / b; // 0/0 and inf/inf are NaN: the caller signals IE
 }
 
 function compare(f: Fpu, a: number, b: number, unordered: boolean): void {
