@@ -261,6 +261,42 @@ function propagateNaN(a: number, b: number): number {
   return ah > bh || (ah === bh && al >= bl) ? a : b;
 }
 
+/** Unbiased binary exponent of a finite non-zero double (denormals included), as x87 sees it. */
+function exponentOf(v: number): number {
+  f64[0] = v;
+  const e = (u32[1] >>> 20) & 0x7ff;
+  if (e !== 0) return e - 1023;
+  const hi = u32[1] & 0xfffff;
+  return hi !== 0 ? -1023 - (Math.clz32(hi) - 12) : -1043 - Math.clz32(u32[0]);
+}
+
+/**
+ * FPREM (truncated quotient) / FPREM1 (nearest): [remainder, low 3 quotient bits, partial].
+ * The x87 reduces at most 63 exponent bits per instruction: beyond that it returns a partial
+ * remainder with C2 set, reducing by 32 + (D mod 32) bits (SDM leaves N to the implementation;
+ * this is AMD's documented choice, which Intel parts and QEMU follow, and it makes the last
+ * step of a FPREM loop yield the right quotient bits). JS `%` is the exact fmod.
+ */
+function partialRemainder(x: number, y: number, nearest: boolean): [number, number, boolean] {
+  if (x === 0 || !Number.isFinite(y)) return [x, 0, false];
+  const d = exponentOf(x) - exponentOf(y);
+  if (d >= 64) {
+    const n = 32 + (d % 32);
+    let chunk = Math.abs(y);
+    for (let k = d - n; k > 0; k -= 1000) chunk *= Math.pow(2, Math.min(k, 1000)); // 2^k alone may overflow
+    return [x % chunk, 0, true];
+  }
+  let r = x % y;
+  const ay = Math.abs(y);
+  // low three bits of the truncated quotient, exactly: ((x mod 8y) - (x mod y)) / y in 0..7
+  let q = Math.round(Math.abs((x % (8 * ay)) - r) / ay) & 7;
+  if (nearest) {
+    const ar = Math.abs(r);
+    if (ar > ay / 2 || (ar === ay / 2 && (q & 1))) { r -= Math.sign(x) * ay; q = (q + 1) & 7; }
+  }
+  return [r, q, false];
+}
+
 /** Error term of the product a*b (Dekker/Veltkamp): 0 when p = a*b is exact. */
 function productError(a: number, b: number, p: number): number {
   const ca = 134217729 * a, ah = ca - (ca - a), al = a - ah;
@@ -563,13 +599,11 @@ function d9reg(c: Cpu, f: Fpu, modrm: number): void {
       }
       case 0xf5: case 0xf8: { // FPREM1 / FPREM
         const x = f.read(0), y = f.read(1); if (x === null || y === null) return;
+        if (Number.isNaN(x) || Number.isNaN(y)) { f.setSt(0, propagateNaN(x, y)); return; }
         if (y === 0 || !Number.isFinite(x)) { if (!f.signal(IE)) return; f.setSt(0, INDEFINITE); return; }
-        let q = x / y;
-        q = modrm === 0xf8 ? Math.trunc(q) : roundByControl(q, 0);
-        const r = modrm === 0xf8 ? x % y : x - q * y;
-        const qi = Math.abs(q) % 8;
+        const [r, qi, partial] = partialRemainder(x, y, modrm === 0xf5);
         f.setSt(0, r);
-        f.status = (f.status & ~(C0 | C1 | C2 | C3)) | ((qi & 4) ? C0 : 0) | ((qi & 2) ? C3 : 0) | ((qi & 1) ? C1 : 0);
+        f.status = (f.status & ~(C0 | C1 | C2 | C3)) | (partial ? C2 : ((qi & 4) ? C0 : 0) | ((qi & 2) ? C3 : 0) | ((qi & 1) ? C1 : 0));
         return;
       }
       case 0xf6: f.top = (f.top - 1) & 7; f.status &= ~C1; return;
