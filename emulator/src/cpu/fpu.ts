@@ -1,9 +1,9 @@
 // x87 FPU. Precision: values are held as IEEE double (53-bit significand), not 80-bit extended.
 // Loads/stores of m80 convert (rounding to double on load); the precision-control field is
-// recorded but arithmetic always rounds to double, and the rounding-control field is honoured
-// for integer conversion (FIST/FISTP/FRNDINT) only. Status/control/tag words, the register
-// stack, stack faults, the exception flags with their masks, and the FSAVE/FRSTOR/FSTENV/FLDENV
-// memory images are exact. Unmasked exceptions set ES/B and raise #MF at the next waiting FPU
+// recorded but arithmetic always rounds to double (to nearest), and the rounding-control field
+// is honoured for integer conversion (FIST/FISTP/FRNDINT) and single-precision stores only.
+// Status/control/tag words, the register stack, stack faults, the exception flags with their
+// masks, and the FSAVE/FRSTOR/FSTENV/FLDENV memory images are exact. Unmasked exceptions set ES/B and raise #MF at the next waiting FPU
 // instruction when CR0.NE is set (the P6 native mode Linux uses).
 
 import type { Cpu } from './cpu';
@@ -186,8 +186,19 @@ function readI64(c: Cpu): number {
 }
 
 function writeM32f(c: Cpu, v: number): void {
-  f32[0] = v;
-  if (f32[0] !== v && !Number.isNaN(v)) c.fpu.signal(PE);
+  f32[0] = v; // round to nearest even
+  if (f32[0] !== v && !Number.isNaN(v)) {
+    c.fpu.signal(PE);
+    // Directed rounding (RC): step one single-precision ulp when nearest went the wrong way
+    // (this also turns an overflow to infinity into the largest finite value where RC says so).
+    const r = f32[0], rc = (c.fpu.control >> 10) & 3;
+    const neg = (u32f[0] >>> 31) !== 0;
+    if ((rc === 1 && r > v) || (rc === 2 && r < v) || (rc === 3 && Math.abs(r) > Math.abs(v))) {
+      // the bit pattern orders magnitudes: +1 grows |r|, -1 shrinks it (to 0x7f7fffff from inf)
+      const magnitudeUp = (rc === 1 && neg) || (rc === 2 && !neg);
+      u32f[0] = magnitudeUp ? u32f[0] + 1 : u32f[0] - 1;
+    }
+  }
   c.wr32(lin(c, 0, 4, true), u32f[0]);
 }
 function writeM64f(c: Cpu, v: number): void {
