@@ -1,7 +1,8 @@
 // x87 FPU. Precision: values are held as IEEE double (53-bit significand), not 80-bit extended.
 // Loads/stores of m80 convert (rounding to double on load); the precision-control field is
-// recorded but arithmetic always rounds to double (to nearest), and the rounding-control field
-// is honoured for integer conversion (FIST/FISTP/FRNDINT) and single-precision stores only.
+// recorded but arithmetic always rounds to double, in the direction the rounding-control field
+// selects for the basic operations (add/sub/mul/div/sqrt), integer conversions (FIST/FISTP/
+// FRNDINT) and single-precision stores; transcendentals round to nearest.
 // Status/control/tag words, the register stack, stack faults, the exception flags with their
 // masks, and the FSAVE/FRSTOR/FSTENV/FLDENV memory images are exact. Unmasked exceptions set ES/B and raise #MF at the next waiting FPU
 // instruction when CR0.NE is set (the P6 native mode Linux uses).
@@ -255,8 +256,12 @@ function arith(f: Fpu, op: number, a: number, b: number): number | null {
   if (Number.isNaN(r)) return f.signal(IE) ? INDEFINITE : null;
   if (!Number.isFinite(r) && Number.isFinite(a) && Number.isFinite(b) && !((op === 6 && b === 0) || (op === 7 && a === 0))) {
     if (!f.signal(OE | PE)) return null;
-  } else if (!isExact(op, a, b, r)) {
-    if (!f.signal(PE)) return null;
+  } else {
+    const err = roundingError(op, a, b, r);
+    if (err !== 0) {
+      if (!f.signal(PE)) return null;
+      r = applyRounding(r, err, f.control);
+    }
   }
   return r;
 }
@@ -315,19 +320,49 @@ function productError(a: number, b: number, p: number): number {
   return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 }
 
-/** Was r the exactly representable result of a op b? Drives the precision (PE) flag. */
-function isExact(op: number, a: number, b: number, r: number): boolean {
-  if (!Number.isFinite(r) || !Number.isFinite(a) || !Number.isFinite(b)) return true;
+/**
+ * Sign of (exact a op b) - r, where r is the double-rounded result: 0 when r is exact (drives
+ * PE), else which way rounding to nearest went (drives directed rounding). Error-free
+ * transforms: TwoSum for sums, Dekker's product error for products and quotients.
+ */
+function roundingError(op: number, a: number, b: number, r: number): number {
+  if (!Number.isFinite(r) || !Number.isFinite(a) || !Number.isFinite(b)) return 0;
   switch (op) {
     case 0: case 4: case 5: { // sums: TwoSum error term
       const x = op === 5 ? b : a, y = op === 0 ? b : op === 4 ? -b : -a;
       const bb = r - x;
-      return (x - (r - bb)) + (y - bb) === 0;
+      return Math.sign((x - (r - bb)) + (y - bb));
     }
-    case 1: return productError(a, b, r) === 0;
-    case 6: return b === 0 || (r * b === a && productError(r, b, r * b) === 0);
-    default: return a === 0 || (r * a === b && productError(r, a, r * a) === 0);
+    case 1: return Math.sign(productError(a, b, r));
+    case 6: return quotientError(a, b, r);
+    default: return quotientError(b, a, r);
   }
+}
+
+/** Sign of n/d - q for q = n/d rounded: n - q*d = (n - p) - pe exactly (p = q*d rounded). */
+function quotientError(n: number, d: number, q: number): number {
+  if (d === 0) return 0;
+  const p = q * d;
+  return Math.sign((n - p) - productError(q, d, p)) * Math.sign(d);
+}
+
+/**
+ * Directed rounding (RC down/up/chop) of a result computed to nearest: step one ulp when nearest
+ * went the wrong way (`err` = sign of exact - r).
+ */
+function applyRounding(r: number, err: number, control: number): number {
+  const rc = (control >> 10) & 3;
+  if (rc === 0 || err === 0 || !Number.isFinite(r)) return r;
+  let dir = 0; // +1 toward +inf, -1 toward -inf
+  if (rc === 1 && err < 0) dir = -1;
+  else if (rc === 2 && err > 0) dir = 1;
+  else if (rc === 3 && r !== 0 && Math.sign(err) !== Math.sign(r)) dir = -Math.sign(r);
+  if (dir === 0) return r;
+  if (r === 0) return dir * Number.MIN_VALUE;
+  f64[0] = r;
+  const grow = (r > 0) === (dir > 0);
+  if (grow) { u32[0] = u32[0] + 1; if (u32[0] === 0) u32[1] = u32[1] + 1; } else { if (u32[0] === 0) u32[1] = u32[1] - 1; u32[0] = u32[0] - 1; }
+  return f64[0];
 }
 
 function divide(f: Fpu, a: number, b: number): number {
@@ -623,8 +658,11 @@ function d9reg(c: Cpu, f: Fpu, modrm: number): void {
         const v = f.read(0); if (v === null) return;
         if (v < 0 && !f.signal(IE)) return;
         const r = Math.sqrt(v);
-        if (Number.isFinite(r) && (r * r !== v || productError(r, r, r * r) !== 0) && !f.signal(PE)) return;
-        f.setSt(0, r); return;
+        // sign of v - r*r, exactly; tiny operands are scaled (by powers of 2) so r*r does not underflow
+        const tiny = v < 1e-250, vs = tiny ? v * 2 ** 600 : v, rs = tiny ? r * 2 ** 300 : r;
+        const err = Number.isFinite(r) ? Math.sign((vs - rs * rs) - productError(rs, rs, rs * rs)) : 0;
+        if (err !== 0 && !f.signal(PE)) return;
+        f.setSt(0, applyRounding(r, err, f.control)); return;
       }
       case 0xfb: { const v = f.read(0); if (v === null) return; f.setSt(0, Math.sin(v)); f.status &= ~C2; f.push(Math.cos(v)); return; }
       case 0xfc: { const v = f.read(0); if (v === null) return; const r = roundByControl(v, f.control); if (r !== v) f.signal(PE); f.setSt(0, r); return; }
