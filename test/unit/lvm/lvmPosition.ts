@@ -87,10 +87,11 @@ export const UNCLOSED = new Set(['syntax.unclosed-section', 'syntax.unclosed-arr
 /**
  * Codes for a token that is wrong in itself but that lvm2 reads as something else and only
  * rejects at the token after it: `64k` (the number 64, then a name k without '='), `a|.*|,`
- * (an unquoted word swallows the comma), `""` as a name, a name without '=' or '{', `;`.
+ * (an unquoted word swallows the comma), `""` as a name, a name without '=' or '{', `;`, and an
+ * '=' with no value before the '}' or the end of the file.
  */
 const NOTICED_LATER = new Set(['syntax.invalid-number', 'syntax.bare-swallows', 'syntax.empty-key', 'syntax.expected-string',
-  'syntax.expected-eq', 'syntax.unexpected-token']);
+  'syntax.expected-eq', 'syntax.unexpected-token', 'syntax.missing-value']);
 
 /**
  * How our syntax diagnostic [start, end) with `code` relates to lvm2's position, or undefined
