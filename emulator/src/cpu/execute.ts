@@ -131,7 +131,7 @@ function requireCpl0(c: Cpu): void {
 // Shifts and rotates (group 2)
 // ---------------------------------------------------------------------------------------
 
-function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): number {
+export function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): number {
   count &= 0x1f;
   if (count === 0) return v;
   const m = bits === 32 ? M32 : (1 << bits) - 1;
@@ -737,7 +737,7 @@ const KNOWN_MSRS = new Set([0x10, 0x17, 0x2a, 0x8b, 0xc1, 0xc2, 0x174, 0x175, 0x
  * least one tick more; the slice holds at least that many instructions, so the counter never
  * runs ahead of the true count and keeps increasing across slices.
  */
-function readTsc(c: Cpu): number {
+export function readTsc(c: Cpu): number {
   if (c.instructions === c.tscSeenAt) c.tscBump++;
   else { c.tscSeenAt = c.instructions; c.tscBump = 0; }
   return c.tsc + c.instructions + c.tscBump;
@@ -1728,6 +1728,8 @@ function opCC(c: Cpu, op: number): void {
 function opCD(c: Cpu, op: number): void {
   {
     const v = c.fetch8();
+    // VM86: INT n (only this form, not INT3/INTO) is IOPL-sensitive
+    if ((c.flags & VM) && ((c.flags & IOPL) >> 12) < 3) c.raiseGP(0);
     c.interrupt(v, true, -1);
     return;
   }

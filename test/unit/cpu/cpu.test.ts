@@ -3,51 +3,9 @@
 // interrupts, snapshots, register access by name, and x87 stack faults (which QEMU's TCG does
 // not model, so the differential suite cannot cover them). Code is assembled with nasm.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { IoBus } from '../../../emulator/src/bus/ioBus';
-import { Cpu, type InterruptSource } from '../../../emulator/src/cpu/cpu';
+import { type InterruptSource } from '../../../emulator/src/cpu/cpu';
 import { readRegister, registerSnapshot, writeRegister } from '../../../emulator/src/cpu/registers';
-import { PhysicalMemory } from '../../../emulator/src/memory/physicalMemory';
-import { CACHE } from './qemuHarness';
-
-function nasm(src: string): Uint8Array {
-  mkdirSync(CACHE, { recursive: true });
-  const key = createHash('sha256').update(src).digest('hex').slice(0, 16);
-  const bin = join(CACHE, `snippet-${key}.bin`);
-  if (!existsSync(bin)) {
-    const asm = join(CACHE, `snippet-${key}.asm`);
-    writeFileSync(asm, src);
-    const r = spawnSync('nasm', ['-f', 'bin', '-o', bin, asm], { encoding: 'utf8' });
-    if (r.error) throw new Error(`nasm is required: ${r.error.message}`);
-    assert.equal(r.status, 0, r.stderr);
-  }
-  return new Uint8Array(readFileSync(bin));
-}
-
-/** A CPU with 4 MiB RAM, code loaded at `at`, CS:EIP pointing at it (real mode, or flat 32-bit). */
-function machine(code: string, opts: { flat32?: boolean; at?: number } = {}) {
-  const at = opts.at ?? 0x1000;
-  const mem = new PhysicalMemory(4 << 20);
-  const io = new IoBus();
-  const cpu = new Cpu({ memory: mem, io });
-  mem.load(at, nasm(`${opts.flat32 ? 'bits 32' : 'bits 16'}\norg 0x${at.toString(16)}\n${code}\n`));
-  if (opts.flat32) {
-    cpu.cr0 |= 1;
-    for (let s = 0; s < 6; s++) cpu.setSegCache(s, s === 1 ? 8 : 16, 0, 0xffffffff, s === 1 ? 0xc09b : 0xc093);
-    cpu.modeChanged();
-    cpu.eip = at;
-    cpu.regs[4] = 0x80000;
-  } else {
-    cpu.setSegReal(1, 0);
-    cpu.modeChanged();
-    cpu.eip = at;
-    cpu.regs[4] = 0x8000;
-  }
-  return { cpu, mem, io };
-}
+import { machine } from './snippetMachine';
 
 describe('cpu: interfaces', () => {
   it('dispatches 8/16/32-bit MMIO accesses and drops ROM writes', () => {
@@ -222,6 +180,45 @@ describe('cpu: interfaces', () => {
     assert.equal(cpu.run(100), 'halted');
     assert.equal(cpu.mem.u32[0x5000 >> 2], 3);
     assert.equal(readRegister(cpu, 'ecx'), 0x66, 'LOCK MOV: #UD');
+  });
+
+  // QEMU's TCG does not check data-segment limits, so these are unit tests (SDM: #GP(0) for a
+  // data segment, #SS(0) for SS, expand-down segments valid above their limit).
+  function limitProbe(access: string): { vec: number; err: number } {
+    const { cpu } = machine(`
+      lgdt [gdtr]
+      lidt [idtr]
+      ${access}
+      mov esi, 0x99
+      hlt
+    h12: mov esi, 12
+      mov edi, [esp]
+      hlt
+    h13: mov esi, 13
+      mov edi, [esp]
+      hlt
+      align 8
+    gdt: dq 0, 0x00cf9b000000ffff
+      dq 0x0040920000000fff       ; 0x10: data, limit 0xfff
+      dq 0x0040960000000fff       ; 0x18: data, expand-down, limit 0xfff (valid 0x1000-0xffffffff)
+    gdtr: dw 31
+      dd gdt
+    idt: times 12 dq 0
+      dw (h12 - $$ + 0x1000) & 0xffff, 8, 0x8e00, (h12 - $$ + 0x1000) >> 16
+      dw (h13 - $$ + 0x1000) & 0xffff, 8, 0x8e00, (h13 - $$ + 0x1000) >> 16
+    idtr: dw 14*8-1
+      dd idt`, { flat32: true });
+    assert.equal(cpu.run(1000), 'halted');
+    return { vec: readRegister(cpu, 'esi')!, err: readRegister(cpu, 'edi')! };
+  }
+
+  it('enforces data and stack segment limits, including expand-down segments', () => {
+    assert.deepEqual(limitProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffc]'), { vec: 0x99, err: 0 });
+    assert.deepEqual(limitProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffe]'), { vec: 13, err: 0 }, 'dword straddling the limit: #GP(0)');
+    assert.deepEqual(limitProbe('mov ax, 0x10\nmov es, ax\nmov byte [es:0x1000], 1'), { vec: 13, err: 0 });
+    assert.equal(limitProbe('mov ax, 0x10\nmov ss, ax\nmov esp, 0xff0\nmov eax, [ss:0x1000]').vec, 12, 'SS-relative: #SS(0)');
+    assert.deepEqual(limitProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x2000]'), { vec: 0x99, err: 0 }, 'expand-down: above the limit is valid');
+    assert.deepEqual(limitProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x800]'), { vec: 13, err: 0 }, 'expand-down: at or below the limit faults');
   });
 
   it('WRMSR to IA32_TSC sets the counter RDTSC and RDMSR read, and it keeps counting', () => {

@@ -10,6 +10,11 @@ import { PicPair } from '../../../emulator/src/devices/i8259';
 import { A20Gate } from '../../../emulator/src/devices/signals';
 
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cpu');
+
+/** The programs that must exit through isa-debug-exit with identical output (qemuDiff.test.ts). */
+export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'descriptors', 'segload', 'tasks', 'paging', 'pagebits', 'faults', 'system', 'hlt', 'vm86', 'fpu'];
+/** Programs that end in a triple fault instead (their own test in qemuDiff.test.ts). */
+export const SHUTDOWN_PROGRAMS = ['triple'];
 export const CACHE = join(__dirname, '..', '..', '.cache', 'cpu');
 
 /** Assemble `name`.asm; returns the image path. Fails loudly if nasm is missing. */
@@ -55,8 +60,9 @@ export function runQemu(image: string, timeoutMs = 60_000, extraArgs: string[] =
  * Run under our CPU; `preload` bytes are placed in RAM first (like QEMU's -device loader).
  * Our i8259 pair and i8042 are added to the bare machine, as QEMU's pc machine has them: the
  * keyboard controller's command 0xD2 is the programs' deterministic interrupt source (hlt.asm).
+ * `configure` sees the machine before it runs (e.g. to set the CPU's translation threshold).
  */
-export function runOurs(image: string, budget = 200_000_000, preload?: { addr: number; data: Uint8Array }): BareRunResult {
+export function runOurs(image: string, budget = 200_000_000, preload?: { addr: number; data: Uint8Array }, configure?: (m: BareMachine) => void): BareRunResult {
   const m = new BareMachine(new Uint8Array(readFileSync(image)));
   const pic = new PicPair();
   pic.register(m.io);
@@ -67,6 +73,7 @@ export function runOurs(image: string, budget = 200_000_000, preload?: { addr: n
   a20.onChange((on) => m.mem.setA20(on));
   new I8042(pic, a20, () => m.cpu.requestStop('stopped')).register(m.io);
   if (preload) m.mem.load(preload.addr, preload.data);
+  configure?.(m);
   return m.run(budget);
 }
 
