@@ -84,3 +84,13 @@ export function note(line: string): void {
   console.log(line);
   if (process.env.VIRT_STUDIO_TEST_LOG) appendFileSync(process.env.VIRT_STUDIO_TEST_LOG, `${line}\n`);
 }
+
+/** The text of every visible workbench element matching a CSS selector (through the workbench probe). */
+export async function visibleTexts(selector: string): Promise<string[]> {
+  const probe = process.env.VIRT_STUDIO_WORKBENCH_PROBE;
+  assert.ok(probe, 'VIRT_STUDIO_WORKBENCH_PROBE is set (the code-server shim serves it)');
+  const res = await fetch(`${probe}/texts?selector=${encodeURIComponent(selector)}`);
+  const body = await res.json() as { error?: string; texts: string[] };
+  assert.equal(res.status, 200, `workbench probe: ${body.error ?? res.statusText}`);
+  return body.texts;
+}

@@ -9,6 +9,9 @@
 //          fontStyle, fontWeight }] }] }  for the visible editor showing that file, lines in
 //          screen order (only the lines in the viewport are rendered);
 //     → { found: false, editors: [uri, ...] }  when no visible editor shows it.
+//   GET /texts?selector=CSS
+//     → { texts: [innerText, ...] }  of the visible elements that match (e.g. the suggest
+//          widget's rows), in document order.
 import { createServer } from 'node:http';
 
 /**
@@ -29,6 +32,11 @@ export async function startWorkbenchProbe(getPage) {
         const path = url.searchParams.get('path');
         if (!path) return reply(400, { error: 'needs ?path=' });
         return reply(200, await page.evaluate(renderedLines, path));
+      }
+      if (url.pathname === '/texts') {
+        const selector = url.searchParams.get('selector');
+        if (!selector) return reply(400, { error: 'needs ?selector=' });
+        return reply(200, await page.evaluate(visibleTexts, selector));
       }
       return reply(404, { error: `no such probe: ${url.pathname}` });
     } catch (err) {
@@ -78,4 +86,10 @@ function renderedLines(path) {
     foreground: getComputedStyle(viewLines).color,
     lines,
   };
+}
+
+/** Runs in the page: the innerText of every visible element matching `selector`. */
+function visibleTexts(selector) {
+  const texts = [...document.querySelectorAll(selector)].filter((e) => e.getClientRects().length > 0).map((e) => e.innerText);
+  return { texts };
 }

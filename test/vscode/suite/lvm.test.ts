@@ -1,11 +1,12 @@
 // LVM in a real VS Code: an lvm.conf is coloured by syntaxes/lvm.tmLanguage.json (read from the
 // editor the browser rendered, through the shim's workbench probe), completes devices/ settings
-// through the language server and flags `use_lvmetad = 1` as removed (with a quick fix).
+// through the language server (in the suggest widget too) and flags `use_lvmetad = 1` as removed
+// (with a quick fix).
 import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { languageOf, note, open, renderedEditor, waitFor, workspaceFile, type RenderedEditor } from '../support';
+import { languageOf, note, open, renderedEditor, visibleTexts, waitFor, workspaceFile, type RenderedEditor } from '../support';
 
 const TEXT = 'global {\n\tuse_lvmetad = 1\n}\ndevices {\n\tfilter = [ "a|.*|" ]\n\t\n}\n';
 
@@ -34,6 +35,32 @@ describe('lvm', () => {
     assert.match(String(scan.detail), /boolean · default 0 · since 2\.02\.182/);
   });
 
+  it('completes a devices/ path key in the suggest widget as it is typed, and inserts it', async () => {
+    const uri = workspaceFile('lvm-path', 'lvm.conf');
+    mkdirSync(path.dirname(uri.fsPath), { recursive: true });
+    writeFileSync(uri.fsPath, 'global {\n\tumask = 077\n}\ndevices/scan_l\n');
+    const doc = await open(uri);
+    assert.equal(await languageOf(doc.uri, 'lvm-conf'), 'lvm-conf');
+    const editor = vscode.window.activeTextEditor;
+    assert.ok(editor && editor.document === doc, 'lvm-path/lvm.conf is the active editor');
+    const end = new vscode.Position(3, 'devices/scan_l'.length);
+    editor.selection = new vscode.Selection(end, end);
+    // What the user sees: the suggest widget's rows, read from the workbench. The language server
+    // may still be starting, so ask again until it answers.
+    const rows = await waitFor('the suggest widget to offer scan_lvs', async () => {
+      await vscode.commands.executeCommand('editor.action.triggerSuggest');
+      await new Promise((r) => setTimeout(r, 700));
+      const texts = await visibleTexts('.editor-widget.suggest-widget .monaco-list-row');
+      return texts.some((t) => t.startsWith('scan_lvs')) ? texts : undefined;
+    }, 30_000);
+    assert.equal(rows.length, 1, `only scan_lvs matches devices/scan_l: ${rows.join(' | ')}`);
+    await vscode.commands.executeCommand('acceptSelectedSuggestion');
+    // Only the part after the '/' was replaced; the snippet adds the default.
+    await waitFor('the accepted completion in the text', () => doc.lineAt(3).text === 'devices/scan_lvs = 0', 5_000)
+      .catch(() => assert.fail(`line 4 is ${JSON.stringify(doc.lineAt(3).text)}`));
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
   it('flags use_lvmetad = 1 as removed, with the version', async () => {
     const doc = await openLvmConf('lvm-diag');
     const diags = await waitFor('a diagnostic on use_lvmetad', () => {
@@ -45,6 +72,9 @@ describe('lvm', () => {
     assert.match(diags[0].message, /no longer used since lvm2 2\.03\.00/);
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diags[0].range);
     assert.ok(actions.some((a) => a.title === "Remove 'use_lvmetad'"), actions.map((a) => a.title).join(', '));
+    // And the editor shows it: the workbench draws a warning squiggle in this file's editor.
+    await waitFor('a warning squiggle in the lvm-diag/lvm.conf editor', async () =>
+      (await visibleTexts('[data-uri$="/lvm-diag/lvm.conf"] .squiggly-warning')).length > 0);
   });
 });
 
