@@ -243,6 +243,33 @@ describe('cpu: interfaces', () => {
     assert.ok(second > first && msr > second, 'strictly increasing within one run() slice');
   });
 
+  it('FPREM1 reports the low quotient bits of the rounded quotient in C0/C3/C1 (FPREM truncates)', () => {
+    const { cpu } = machine(`
+      fninit
+      fld qword [y]
+      fld qword [x]
+      fprem1            ; 11 rem 7: quotient 2 (nearest), remainder -3
+      fnstsw ax
+      mov bx, ax
+      fstp qword [r1]
+      fld qword [y]
+      fld qword [x]
+      fprem             ; quotient 1 (truncated), remainder 4
+      fnstsw ax
+      fstp qword [r2]
+      hlt
+      align 8
+    x: dq 11.0
+    y: dq 7.0
+    r1: dq 0
+    r2: dq 0`, { flat32: true });
+    assert.equal(cpu.run(1000), 'halted');
+    const C = (sw: number): number => ((sw >> 8) & 1) << 2 | ((sw >> 14) & 1) << 1 | ((sw >> 9) & 1); // Q2 Q1 Q0
+    assert.equal(C(readRegister(cpu, 'bx')!), 2, 'FPREM1: quotient 2');
+    assert.equal(C(readRegister(cpu, 'ax')!), 1, 'FPREM: quotient 1');
+    assert.equal(readRegister(cpu, 'bx')! & 0x400, 0, 'complete');
+  });
+
   it('x87 stack overflow and underflow set IE|SF with C1 as the SDM specifies', () => {
     const { cpu } = machine(`
       fninit
