@@ -151,7 +151,7 @@ describe('F5 on an example domain', function () {
 
 // The Linux example: one boot of several billion guest instructions, so it runs when
 // VIRT_STUDIO_LINUX_BOOT=1 (same flag as the rung-3 unit test), with a run limit to match:
-// `VIRT_STUDIO_LINUX_BOOT=1 node scripts/vscode-test.mjs --timeout 2400`.
+// `VIRT_STUDIO_LINUX_BOOT=1 node scripts/vscode-test.mjs --timeout 2400` (passed 2026-11-25: 344 s).
 const linuxEnabled = process.env.VIRT_STUDIO_LINUX_BOOT === '1';
 (linuxEnabled ? describe : describe.skip)('F5 on the Linux example (VIRT_STUDIO_LINUX_BOOT=1)', function () {
   this.timeout(1_800_000);
