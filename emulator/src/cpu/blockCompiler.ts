@@ -17,7 +17,7 @@
 
 import { ARITH, CS } from './constants';
 import type { Cpu } from './cpu';
-import { readTsc, shiftOp } from './execute';
+import { imul32, readTsc, shiftOp } from './execute';
 
 /** Runs the block; returns the number of instructions retired (exits with `c.eip` set). */
 export type BlockFn = (c: Cpu, budget: number) => number;
@@ -283,6 +283,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = regSet(osz, o.reg, o.off);
       } else if (op === 0x90) {
         code = '';
+      } else if ((op === 0x69 || op === 0x6b) && o32) { // IMUL r32, r/m32, imm
+        const o = modrm();
+        const e = readE(4, o);
+        code = regSet(4, o.reg, `imul32(c, ${e}, ${op === 0x69 ? s32() : s8()})`);
       } else if (op >= 0x91 && op <= 0x97) { // XCHG eAX, r
         code = `{ const v = ${regGet(osz, 0)}; ${regSet(osz, 0, regGet(osz, op & 7))} ${regSet(osz, op & 7, 'v')} }`;
       } else if (op === 0xc9) { // LEAVE
@@ -368,6 +372,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           const e = readE(size, o);
           const v = op2 < 0xbe ? e : size === 1 ? `((${e} << 24) >> 24)` : `((${e} << 16) >> 16)`;
           code = regSet(osz, o.reg, v);
+        } else if (op2 === 0xaf && o32) { // IMUL r32, r/m32
+          const o = modrm();
+          const e = readE(4, o);
+          code = regSet(4, o.reg, `imul32(c, ${regGet(4, o.reg)}, ${e})`);
         } else if (op2 === 0x31) { // RDTSC
           code = 'if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0); { const t = readTsc(c); r[0] = t % 0x100000000; r[2] = Math.floor(t / 0x100000000); }';
         } else if (op2 >= 0x90 && op2 <= 0x9f) { // SETcc
@@ -404,7 +412,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   } else {
     src = `const k = 0; ${body.join('\n')}${ended ? `\nreturn ${count};` : ''}`;
   }
-  const factory = new Function('shiftOp', 'readTsc', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
-  return { fn: factory(shiftOp, readTsc) as BlockFn, eips, count, end: q, loops };
+  const factory = new Function('shiftOp', 'readTsc', 'imul32', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
+  return { fn: factory(shiftOp, readTsc, imul32) as BlockFn, eips, count, end: q, loops };
 }
 
