@@ -100,6 +100,25 @@ const RAM = ['', 'm8', 'm16', '', 'm32'];
 const SHIFT = [0, 0, 1, 0, 2];
 const ALIGNED = ['', '', ' && (l & 1) === 0', '', ' && (l & 3) === 0'];
 
+/**
+ * PUSH of `v` (an expression evaluated first): with a 32-bit stack the fast RAM path inline,
+ * otherwise (and for a 16-bit stack) Cpu.push16/32, exactly as the interpreter does it.
+ */
+function pushCode(size: number, v: string): string {
+  const stack: Operand = { reg: 0, mod: 0, rm: 0, seg: 2, off: 'sp' };
+  return `{ const v = ${v}; if (c.ss32) { const sp = (r[4] - ${size}) | 0; const l = ${lin(stack, size, true)}; const e = tlb[l >>> 12]; ` +
+    `if ((e & c.wMask) === c.wMask${ALIGNED[size]}) ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}] = v; else c.wr${size * 8}(l, v); r[4] = sp; } ` +
+    `else c.push${size * 8}(v); }`;
+}
+
+/** POP into the new variable `v` (statements; ESP is updated before `v` is stored anywhere). */
+function popCode(size: number): string {
+  const stack: Operand = { reg: 0, mod: 0, rm: 0, seg: 2, off: 'sp' };
+  return `let v; if (c.ss32) { const sp = r[4]; const l = ${lin(stack, size, false)}; const e = tlb[l >>> 12]; ` +
+    `if ((e & c.rMask) === c.rMask${ALIGNED[size]}) v = ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}]; else v = c.rd${size * 8}(l); r[4] = sp + ${size}; } ` +
+    `else v = c.pop${size * 8}();`;
+}
+
 /** Linear address of memory operand `o` (what Cpu.linR/linW compute, with their checks when the segment needs them). */
 function lin(o: Operand, size: number, write: boolean): string {
   return `((c.segCheck[${o.seg}] & ${write ? 2 : 1}) ? c.lin${write ? 'W' : 'R'}(${o.seg}, ${o.off}, ${size}) : (c.segBase[${o.seg}] + ${o.off}) | 0)`;
@@ -245,14 +264,14 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = regSet(osz, n, `c.${fn}(${regGet(osz, n)}, ${MASK[osz]})`);
       } else if (op >= 0x50 && op <= 0x57) {
         memory = true;
-        code = `c.push${osz * 8}(r[${op & 7}]);`;
+        code = pushCode(osz, `r[${op & 7}]`);
       } else if (op >= 0x58 && op <= 0x5f) {
         memory = true;
-        code = `{ const v = c.pop${osz * 8}(); ${regSet(osz, op & 7, 'v')} }`;
+        code = `{ ${popCode(osz)} ${regSet(osz, op & 7, 'v')} }`;
       } else if (op === 0x68 || op === 0x6a) {
         memory = true;
         const v = op === 0x6a ? s8() : imm(osz);
-        code = `c.push${osz * 8}(${osz === 4 ? v | 0 : v & 0xffff});`;
+        code = pushCode(osz, String(osz === 4 ? v | 0 : v & 0xffff));
       } else if (op >= 0x70 && op <= 0x7f) {
         const d = s8();
         const target = next() + d;
@@ -317,14 +336,15 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = rmw(size, o, (v) => `const x = shiftOp(c, ${o.reg}, ${v}, ${count}, ${size * 8});`);
       } else if (op === 0xc3) { // RET near
         memory = true;
-        code = `{ const t = ${o32 ? 'c.peek32(0) >>> 0' : 'c.peek16(0)'}; if (t > c.segLimit[${CS}]) c.raiseGP(0); c.eip = t; c.adjustSp(${osz}); }`;
+        // The target is checked before ESP moves: pop into v, undo the ESP update on a bad target.
+        code = `{ const esp = r[4]; ${popCode(osz)} const t = v${o32 ? ' >>> 0' : ''}; if (t > c.segLimit[${CS}]) { r[4] = esp; c.raiseGP(0); } c.eip = t; }`;
         branch = true;
       } else if (op === 0xe8) { // CALL rel
         memory = true;
         const d = o32 ? s32() : (u16() << 16) >> 16;
         const ret = next();
         const t = o32 ? (ret + d) >>> 0 : (ret + d) & 0xffff;
-        code = `if (${t} > c.segLimit[${CS}]) c.raiseGP(0); c.push${osz * 8}(${ret}); c.eip = ${t};`;
+        code = `if (${t} > c.segLimit[${CS}]) c.raiseGP(0); ${pushCode(osz, String(ret))} c.eip = ${t};`;
         branch = true;
       } else if (op === 0xe9 || op === 0xeb) { // JMP rel
         const d = op === 0xeb ? s8() : o32 ? s32() : (u16() << 16) >> 16;
@@ -350,12 +370,12 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           code = rmw(size, o, (v) => `const x = c.${o.reg === 0 ? 'inc' : 'dec'}(${v}, ${MASK[size]});`);
         } else if (op === 0xff && (o.reg === 2 || o.reg === 4)) {
           const t = o32 ? `${readE(4, o)} >>> 0` : readE(2, o);
-          const push = o.reg === 2 ? `c.push${osz * 8}(${next()}); ` : '';
+          const push = o.reg === 2 ? `${pushCode(osz, String(next()))} ` : '';
           code = `{ const t = ${t}; if (t > c.segLimit[${CS}]) c.raiseGP(0); ${push}c.eip = t; }`;
           if (o.reg === 2) memory = true;
           branch = true;
         } else if (op === 0xff && o.reg === 6) {
-          code = `c.push${osz * 8}(${readE(osz, o)});`;
+          code = pushCode(osz, readE(osz, o));
           memory = true;
         } else throw UNSUPPORTED;
       } else if (op === 0x0f) {
