@@ -15,7 +15,7 @@
 // - A block that jumps back to its own start loops inside the function while the instruction
 //   budget (`budget`) allows: the instruction count stays exact.
 
-import { ARITH, CS } from './constants';
+import { AF, ARITH, CF, CS, OF, PF, SF, ZF } from './constants';
 import type { Cpu } from './cpu';
 import { imul32, readTsc, shiftOp } from './execute';
 
@@ -90,6 +90,32 @@ function aluCode(op: number, size: number, a: string, b: string): string {
       const sym = op === 1 ? '|' : op === 4 ? '&' : '^';
       return `${pre} const x = a ${sym} b; c.lzOp = ${LZ_LOGIC}; c.lzR = x; c.lzM = -1; c.lazy = ${ARITH};`;
     }
+  }
+}
+
+/** 32-bit INC/DEC of register n, as Cpu.inc/dec (CF made concrete, the rest lazy). */
+function incDec32(inc: boolean, n: number): string {
+  return `{ if (c.lazy & ${CF}) c.materializeCF(); const a = r[${n}]; const x = (a ${inc ? '+' : '-'} 1) | 0; ` +
+    `c.lzOp = ${inc ? LZ_ADD : LZ_SUB}; c.lzA = a; c.lzB = 1; c.lzR = x; c.lzM = -1; c.lzC = 0; c.lazy = ${ARITH & ~CF}; r[${n}] = x; }`;
+}
+
+/**
+ * 32-bit shift/rotate by a constant count as shiftOp computes it (result in x), or null where
+ * shiftOp is called (RCL/RCR, count 0). The flag updates are those of setResultFlags + setAF
+ * (shifts) and setCFOF (rotates).
+ */
+function shift32(op: number, n: number): ((v: string) => string) | null {
+  if (n === 0 || op === 2 || op === 3) return null;
+  const shiftFlags = (cf: string, of: string, af: string): string =>
+    `c.lzOp = ${LZ_LOGIC}; c.lzR = x; c.lzM = -1; c.lazy = ${PF | ZF | SF}; c.flags = (c.flags & ${~(CF | OF | AF)}) | ${cf} | (${of} ? ${OF} : 0) | ${af};`;
+  const rotFlags = (cf: string, of: string): string =>
+    `c.lazy &= ${~(CF | OF)}; c.flags = (c.flags & ${~(CF | OF)}) | ${cf} | (${of} ? ${OF} : 0);`;
+  switch (op) {
+    case 0: return (v) => `const s = ${v}; const x = (s << ${n}) | (s >>> ${32 - n}); const cf = x & 1; ${rotFlags('cf', '((x < 0) !== (cf !== 0))')}`;
+    case 1: return (v) => `const s = ${v}; const x = (s >>> ${n}) | (s << ${32 - n}); ${rotFlags('(x >>> 31)', '((x < 0) !== ((x & 0x40000000) !== 0))')}`;
+    case 5: return (v) => `const s = ${v}; const x = (s >>> ${n}) | 0; const cf = (s >>> ${n - 1}) & 1; ${shiftFlags('cf', n === 1 ? '(s < 0)' : 'false', String(AF))}`;
+    case 7: return (v) => `const s = ${v} | 0; const x = s >> ${n}; const cf = (s >> ${n - 1}) & 1; ${shiftFlags('cf', 'false', String(AF))}`;
+    default: return (v) => `const s = ${v}; const x = s << ${n}; const cf = (s >>> ${32 - n}) & 1; ${shiftFlags('cf', '((x < 0) !== (cf !== 0))', '(x & 0x10)')}`;
   }
 }
 
@@ -261,7 +287,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         }
       } else if (op >= 0x40 && op <= 0x4f) { // INC/DEC r
         const n = op & 7, fn = op < 0x48 ? 'inc' : 'dec';
-        code = regSet(osz, n, `c.${fn}(${regGet(osz, n)}, ${MASK[osz]})`);
+        code = osz === 4 ? incDec32(op < 0x48, n) : regSet(osz, n, `c.${fn}(${regGet(osz, n)}, ${MASK[osz]})`);
       } else if (op >= 0x50 && op <= 0x57) {
         memory = true;
         code = pushCode(osz, `r[${op & 7}]`);
@@ -333,7 +359,8 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         const size = op & 1 ? osz : 1;
         const o = modrm();
         const count = op <= 0xc1 ? String(u8()) : op <= 0xd1 ? '1' : '(r[1] & 0xff)';
-        code = rmw(size, o, (v) => `const x = shiftOp(c, ${o.reg}, ${v}, ${count}, ${size * 8});`);
+        const inline = size === 4 && count !== '(r[1] & 0xff)' ? shift32(o.reg, Number(count) & 31) : null;
+        code = rmw(size, o, (v) => inline ? inline(v) : `const x = shiftOp(c, ${o.reg}, ${v}, ${count}, ${size * 8});`);
       } else if (op === 0xc3) { // RET near
         memory = true;
         // The target is checked before ESP moves: pop into v, undo the ESP update on a bad target.
