@@ -12,7 +12,7 @@ import { A20Gate } from '../../../emulator/src/devices/signals';
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cpu');
 
 /** The programs that must exit through isa-debug-exit with identical output (qemuDiff.test.ts). */
-export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'descriptors', 'segload', 'farxfer', 'intgates', 'tasks', 'paging', 'pagebits', 'faults', 'system', 'hlt', 'vm86', 'fpu', 'fpugrid', 'fpuround'];
+export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'descriptors', 'segload', 'farxfer', 'intgates', 'tasks', 'paging', 'pagebits', 'faults', 'system', 'iobitmap', 'hlt', 'vm86', 'fpu', 'fpugrid', 'fpuround'];
 /** Programs that end in a triple fault instead (their own test in qemuDiff.test.ts). */
 export const SHUTDOWN_PROGRAMS = ['triple'];
 export const CACHE = join(__dirname, '..', '..', '.cache', 'cpu');
