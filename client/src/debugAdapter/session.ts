@@ -10,7 +10,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { compileCondition } from '../../../emulator/src/worker/condition';
 import { EmulatorHost } from '../../../emulator/src/worker/host';
 import type {
-  BootSpec, Breakpoint as WorkerBreakpoint, CpuSnapshot, DataBreakpoint as WorkerDataBreakpoint, StopReason, WorkerEvent,
+  BootSpec, Breakpoint as WorkerBreakpoint, CpuSnapshot, Stats, DataBreakpoint as WorkerDataBreakpoint, StopReason, WorkerEvent,
 } from '../../../emulator/src/worker/protocol';
 import { DescriptorTablesRequest, KeyboardRequest, ScreenRequest, SerialInputRequest, SerialOutputEvent, ScreenChangedEvent, StatsEvent, StatsRequest, TranslateRequest } from './customProtocol';
 import { decodeTable } from './descriptors';
@@ -62,6 +62,8 @@ export class VirtDebugSession extends LoggingDebugSession {
   private nextBreakpointId = 1;
   private clientSupportsInvalidated = false;
   private clientSupportsMemoryEvent = false;
+  /** The worker's last periodic figures; the status bar also hears of every stop and resume. */
+  private lastStats: Stats = { instructions: 0, mips: 0, running: false, virtualTimeNs: 0 };
 
   constructor(private readonly workerScript: string) {
     super();
@@ -178,6 +180,7 @@ export class VirtDebugSession extends LoggingDebugSession {
         if (e.breakpointId !== undefined && !stepped) stopped.body.hitBreakpointIds = [e.breakpointId];
         if (e.reason === 'triple-fault' || e.reason === 'exception') stopped.body.description = e.detail;
         this.sendEvent(stopped);
+        this.sendStats({ running: false, mips: 0 });
         // The guest ran: any memory a view shows may have changed (linear and physical views).
         if (this.clientSupportsMemoryEvent && e.reason !== 'entry') {
           this.sendEvent(new MemoryEvent(formatReference(0), 0, 0x100000000));
@@ -187,6 +190,7 @@ export class VirtDebugSession extends LoggingDebugSession {
       }
       case 'continued':
         this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+        this.sendStats({ running: true });
         break;
       case 'serialOutput': {
         const data = Buffer.from(e.data).toString('latin1');
@@ -201,6 +205,7 @@ export class VirtDebugSession extends LoggingDebugSession {
         this.sendEvent(new DapEvent(ScreenChangedEvent.event, {}));
         break;
       case 'stats':
+        this.lastStats = e.stats;
         this.sendEvent(new DapEvent(StatsEvent.event, e.stats));
         break;
       case 'warning':
@@ -211,6 +216,11 @@ export class VirtDebugSession extends LoggingDebugSession {
         this.sendEvent(new TerminatedEvent());
         break;
     }
+  }
+
+  private sendStats(change: Partial<Stats>): void {
+    this.lastStats = { ...this.lastStats, ...change };
+    this.sendEvent(new DapEvent(StatsEvent.event, this.lastStats));
   }
 
   // ---- execution control ----

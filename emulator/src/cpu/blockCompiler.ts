@@ -95,6 +95,16 @@ function aluCode(op: number, size: number, a: string, b: string): string {
 
 interface Operand { reg: number; mod: number; rm: number; seg: number; off: string }
 
+// Inlined RAM accesses (the TLB fast path of Cpu.rd*/wr*, aligned accesses only; the rest call them).
+const RAM = ['', 'm8', 'm16', '', 'm32'];
+const SHIFT = [0, 0, 1, 0, 2];
+const ALIGNED = ['', '', ' && (l & 1) === 0', '', ' && (l & 3) === 0'];
+
+/** Linear address of memory operand `o` (what Cpu.linR/linW compute, with their checks when the segment needs them). */
+function lin(o: Operand, size: number, write: boolean): string {
+  return `((c.segCheck[${o.seg}] & ${write ? 2 : 1}) ? c.lin${write ? 'W' : 'R'}(${o.seg}, ${o.off}, ${size}) : (c.segBase[${o.seg}] + ${o.off}) | 0)`;
+}
+
 /**
  * Translate the block starting at physical address `phys` (RAM index), guest EIP `eip`. Bytes
  * are available up to physical address `limit` (exclusive: the page end or the CS limit).
@@ -158,6 +168,8 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
     };
 
     let code: string;
+    let pre = ''; // statements that run before `code` (memory reads)
+    let temps = 0;
     let memory = false; // touches memory: check attention afterwards
     let branch = false; // writes c.eip itself and ends the block
     try {
@@ -174,18 +186,31 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
       }
       const osz = o32 ? 4 : 2;
       const next = (): number => cur + (q - start);
-      const rd = (size: number, o: Operand): string => `c.rd${size * 8}(c.linR(${o.seg}, ${o.off}, ${size}))`;
-      const readE = (size: number, o: Operand): string => { if (o.mod === 3) return regGet(size, o.rm); memory = true; return rd(size, o); };
+      /** Memory operand read: statements in `pre` (they run first) leave the value in a temporary. */
+      const readE = (size: number, o: Operand): string => {
+        if (o.mod === 3) return regGet(size, o.rm);
+        memory = true;
+        const v = `m${temps++}`;
+        pre += `let ${v}; { const l = ${lin(o, size, false)}; const e = tlb[l >>> 12]; ` +
+          `if ((e & c.rMask) === c.rMask${ALIGNED[size]}) ${v} = ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}]; else ${v} = c.rd${size * 8}(l); } `;
+        return v;
+      };
       const writeE = (size: number, o: Operand, v: string): string => {
         if (o.mod === 3) return regSet(size, o.rm, v);
         memory = true;
-        return `c.wr${size * 8}(c.linW(${o.seg}, ${o.off}, ${size}), ${v});`;
+        return `{ const l = ${lin(o, size, true)}; const e = tlb[l >>> 12]; const v = ${v}; ` +
+          `if ((e & c.wMask) === c.wMask${ALIGNED[size]}) ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}] = v; else c.wr${size * 8}(l, v); }`;
       };
-      /** Read-modify-write of operand `o` through `f(value)` (code that leaves the result in x). */
+      /**
+       * Read-modify-write of operand `o` through `f(value)` (code that leaves the result in x).
+       * Write rights imply read rights in the TLB, so one check covers both fast accesses.
+       */
       const rmw = (size: number, o: Operand, f: (v: string) => string): string => {
         if (o.mod === 3) return `{ ${f(regGet(size, o.rm))} ${regSet(size, o.rm, 'x')} }`;
         memory = true;
-        return `{ const l = c.linW(${o.seg}, ${o.off}, ${size}); ${f(`c.rd${size * 8}(l)`)} c.wr${size * 8}(l, x); }`;
+        return `{ const l = ${lin(o, size, true)}; const e = tlb[l >>> 12]; const fast = (e & c.wMask) === c.wMask${ALIGNED[size]}; ` +
+          `const p = ((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}; ${f(`(fast ? ${RAM[size]}[p] : c.rd${size * 8}(l))`)} ` +
+          `if (fast) ${RAM[size]}[p] = x; else c.wr${size * 8}(l, x); }`;
       };
       const jump = (target: number, size: number): string => {
         const t = size === 4 ? target >>> 0 : target & 0xffff;
@@ -363,9 +388,9 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
     const n = eips.length;
     eips.push(cur);
     const nextEip = cur + (q - start);
-    let text = `c.instrStart = ${cur}; ${code}`;
+    let text = `c.instrStart = ${cur}; ${pre}${code}`;
     if (memory) text += ` if (c.attention) { ${branch ? '' : `c.eip = ${nextEip}; `}return k + ${n + 1}; }`;
-    body.push(text);
+    body.push(pre ? `{ ${text} }` : text);
     cur = nextEip;
     ended = branch;
   }
@@ -379,7 +404,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   } else {
     src = `const k = 0; ${body.join('\n')}${ended ? `\nreturn ${count};` : ''}`;
   }
-  const factory = new Function('shiftOp', 'readTsc', `'use strict'; return function block(c, budget) { const r = c.regs; ${src} };`);
+  const factory = new Function('shiftOp', 'readTsc', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
   return { fn: factory(shiftOp, readTsc) as BlockFn, eips, count, end: q, loops };
 }
 
