@@ -7,7 +7,7 @@ import { inflateRawUnit, zstdUnit } from '../compression';
 import { inflateBatch } from '../inflatePool';
 import { zstdDeclaredSize, zstdFrameLength } from '../zstdDecoder';
 import { ZstdTool } from '../zstdTool';
-import { type Extent, ExtentDevice } from '../extentDevice';
+import { type Extent, ExtentDevice, type StoredUnit } from '../extentDevice';
 import type { FileDevice } from '../fileDevice';
 import { AsyncLru } from '../lruCache';
 import type { Qcow2Header } from './header';
@@ -75,7 +75,7 @@ export class Qcow2Tables {
   }
 
   /** Host offset and stored size of the compressed cluster an L2 entry (hi:lo) describes. */
-  compressedLocation(hi: number, lo: number, where: number): { coffset: number; csize: number } {
+  private compressedLocation(hi: number, lo: number, where: number): { coffset: number; csize: number } {
     const entry = (BigInt(hi) << 32n) | BigInt(lo);
     const coffset = Number(entry & ((1n << BigInt(this.csizeShift)) - 1n));
     const nbSectors = Number((entry >> BigInt(this.csizeShift)) & BigInt(this.csizeMask)) + 1;
@@ -114,6 +114,19 @@ export class Qcow2Tables {
     const out = await this.zstdTool().decompress(frames, frames.length * this.clusterSize);
     if (!out) return [];
     return frames.map((_, k) => out.subarray(k * this.clusterSize, (k + 1) * this.clusterSize));
+  }
+
+  /**
+   * Where the compressed cluster lies, for bulk converters; undefined when the entry is bad (the
+   * map stays usable, and reading the cluster reports the error through `compressed`).
+   */
+  storedUnit(hi: number, lo: number, where: number): StoredUnit | undefined {
+    try {
+      const { coffset, csize } = this.compressedLocation(hi, lo, where);
+      return { source: this.file, offset: coffset, length: csize, codec: this.header.compressionType === 'zstd' ? 'zstd' : 'deflate-raw', unitSize: this.clusterSize };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Decompresses the compressed cluster an L2 entry (hi:lo) describes. */
@@ -178,11 +191,9 @@ export class Qcow2Device extends ExtentDevice {
       const clusterStart = ci * cs;
       const end = Math.min(spanEnd, clusterStart + cs);
       const { hi, lo } = first;
-      const { coffset, csize } = t.compressedLocation(hi, lo, l2Offset);
       return {
         kind: 'compressed', length: end - offset, skip: offset - clusterStart,
-        load: () => t.compressed(hi, lo, l2Offset), batch: { hi, lo, where: l2Offset },
-        stored: { source: t.file, offset: coffset, length: csize, codec: t.header.compressionType === 'zstd' ? 'zstd' : 'deflate-raw', unitSize: cs },
+        load: () => t.compressed(hi, lo, l2Offset), batch: { hi, lo, where: l2Offset }, stored: t.storedUnit(hi, lo, l2Offset),
       };
     }
     let end = unitEnd(offset);
