@@ -1,5 +1,6 @@
 // Helpers shared by the suites that run inside the extension host.
 import * as assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
@@ -24,11 +25,11 @@ export async function open(uri: vscode.Uri): Promise<vscode.TextDocument> {
   return doc;
 }
 
-/** Polls until `probe` returns a truthy value; fails with `what` after `ms`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 20_000): Promise<T> {
+/** Polls until `probe` returns (or resolves to) a truthy value; fails with `what` after `ms`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -57,4 +58,39 @@ export async function languageOf(uri: vscode.Uri, expected: string, ms = 15_000)
     // fall through: the caller's assertion shows what it got instead
   }
   return current() ?? '(not open)';
+}
+
+/** One token span as the browser rendered it: its text, Monaco's class (mtkN) and computed style. */
+export interface RenderedToken { text: string; className: string; color: string; fontStyle: string; fontWeight: string }
+export interface RenderedEditor { theme: string; foreground: string; lines: { text: string; tokens: RenderedToken[] }[] }
+
+/**
+ * What the workbench shows for the visible editor of `uri`: asks the code-server shim's workbench
+ * probe (host/workbenchProbe.mjs), which reads the rendered lines in the browser. Fails when the
+ * run has no probe, or when no visible editor shows the file.
+ */
+export async function renderedEditor(uri: vscode.Uri): Promise<RenderedEditor> {
+  const probe = process.env.VIRT_STUDIO_WORKBENCH_PROBE;
+  assert.ok(probe, 'VIRT_STUDIO_WORKBENCH_PROBE is set (the code-server shim serves it)');
+  const res = await fetch(`${probe}/rendered-lines?path=${encodeURIComponent(uri.fsPath)}`);
+  const body = await res.json() as { error?: string; found?: boolean; editors?: string[] } & RenderedEditor;
+  assert.equal(res.status, 200, `workbench probe: ${body.error ?? res.statusText}`);
+  assert.ok(body.found, `no visible editor shows ${uri.fsPath}; visible: ${(body.editors ?? []).join(', ')}`);
+  return body;
+}
+
+/** A line for the run's log (the figures a test measured), shown with the test results. */
+export function note(line: string): void {
+  console.log(line);
+  if (process.env.VIRT_STUDIO_TEST_LOG) appendFileSync(process.env.VIRT_STUDIO_TEST_LOG, `${line}\n`);
+}
+
+/** The text of every visible workbench element matching a CSS selector (through the workbench probe). */
+export async function visibleTexts(selector: string): Promise<string[]> {
+  const probe = process.env.VIRT_STUDIO_WORKBENCH_PROBE;
+  assert.ok(probe, 'VIRT_STUDIO_WORKBENCH_PROBE is set (the code-server shim serves it)');
+  const res = await fetch(`${probe}/texts?selector=${encodeURIComponent(selector)}`);
+  const body = await res.json() as { error?: string; texts: string[] };
+  assert.equal(res.status, 200, `workbench probe: ${body.error ?? res.statusText}`);
+  return body.texts;
 }

@@ -7,9 +7,10 @@ import {
   StoppedEvent, TerminatedEvent, Thread, ContinuedEvent, Event as DapEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { compileCondition } from '../../../emulator/src/worker/condition';
 import { EmulatorHost } from '../../../emulator/src/worker/host';
 import type {
-  BootSpec, Breakpoint as WorkerBreakpoint, CpuSnapshot, DataBreakpoint as WorkerDataBreakpoint, StopReason, WorkerEvent,
+  BootSpec, Breakpoint as WorkerBreakpoint, CpuSnapshot, Stats, DataBreakpoint as WorkerDataBreakpoint, StopReason, WorkerEvent,
 } from '../../../emulator/src/worker/protocol';
 import { DescriptorTablesRequest, KeyboardRequest, ScreenRequest, SerialInputRequest, SerialOutputEvent, ScreenChangedEvent, StatsEvent, StatsRequest, TranslateRequest } from './customProtocol';
 import { decodeTable } from './descriptors';
@@ -28,6 +29,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments, P
 }
 
 const THREAD_ID = 1;
+/** The id of the temporary breakpoint behind step over and step out; its stop is a step. */
+const STEP_BREAKPOINT_ID = -1;
 const SCOPE = { general: 1, segments: 2, control: 3, fpu: 4, devices: 5 } as const;
 /** Child references for decoded bit fields: BITS_BASE + index in the register list. */
 const BITS_BASE = 100;
@@ -59,6 +62,8 @@ export class VirtDebugSession extends LoggingDebugSession {
   private nextBreakpointId = 1;
   private clientSupportsInvalidated = false;
   private clientSupportsMemoryEvent = false;
+  /** The worker's last periodic figures; the status bar also hears of every stop and resume. */
+  private lastStats: Stats = { instructions: 0, mips: 0, running: false, virtualTimeNs: 0 };
 
   constructor(private readonly workerScript: string) {
     super();
@@ -167,15 +172,25 @@ export class VirtDebugSession extends LoggingDebugSession {
           this.stepOutBreakpoint = undefined;
           void this.pushBreakpoints();
         }
-        const stopped = new StoppedEvent(STOP_REASON[e.reason], THREAD_ID, e.detail) as DebugProtocol.StoppedEvent;
+        const stepped = e.reason === 'breakpoint' && e.breakpointId === STEP_BREAKPOINT_ID;
+        const isFunction = e.reason === 'breakpoint' && this.functionBreakpoints.some((b) => b.id === e.breakpointId);
+        const reason = stepped ? 'step' : isFunction ? 'function breakpoint' : STOP_REASON[e.reason];
+        const stopped = new StoppedEvent(reason, THREAD_ID, e.detail) as DebugProtocol.StoppedEvent;
         stopped.body.allThreadsStopped = true;
-        if (e.breakpointId !== undefined) stopped.body.hitBreakpointIds = [e.breakpointId];
+        if (e.breakpointId !== undefined && !stepped) stopped.body.hitBreakpointIds = [e.breakpointId];
         if (e.reason === 'triple-fault' || e.reason === 'exception') stopped.body.description = e.detail;
         this.sendEvent(stopped);
+        this.sendStats({ running: false, mips: 0 });
+        // The guest ran: any memory a view shows may have changed (linear and physical views).
+        if (this.clientSupportsMemoryEvent && e.reason !== 'entry') {
+          this.sendEvent(new MemoryEvent(formatReference(0), 0, 0x100000000));
+          this.sendEvent(new MemoryEvent(formatReference(0, 'physical'), 0, 0x100000000));
+        }
         break;
       }
       case 'continued':
         this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+        this.sendStats({ running: true });
         break;
       case 'serialOutput': {
         const data = Buffer.from(e.data).toString('latin1');
@@ -190,6 +205,7 @@ export class VirtDebugSession extends LoggingDebugSession {
         this.sendEvent(new DapEvent(ScreenChangedEvent.event, {}));
         break;
       case 'stats':
+        this.lastStats = e.stats;
         this.sendEvent(new DapEvent(StatsEvent.event, e.stats));
         break;
       case 'warning':
@@ -200,6 +216,11 @@ export class VirtDebugSession extends LoggingDebugSession {
         this.sendEvent(new TerminatedEvent());
         break;
     }
+  }
+
+  private sendStats(change: Partial<Stats>): void {
+    this.lastStats = { ...this.lastStats, ...change };
+    this.sendEvent(new DapEvent(StatsEvent.event, this.lastStats));
   }
 
   // ---- execution control ----
@@ -231,30 +252,81 @@ export class VirtDebugSession extends LoggingDebugSession {
   }
 
   /** All step granularities are one instruction: there is no source to step by lines in. */
-  private async stepOne(response: DebugProtocol.Response): Promise<void> {
+  private async stepOne(): Promise<void> {
+    this.cpu = undefined;
+    await this.requireHost().request({ kind: 'step', count: 1 });
+  }
+
+  /** Runs the guest until `address` with the stack unwound to `condition`; stops as a step. */
+  private async runTo(address: number, condition: string): Promise<void> {
+    this.stepOutBreakpoint = { id: STEP_BREAKPOINT_ID, address: address >>> 0, condition };
+    await this.pushBreakpoints();
+    await this.resume();
+  }
+
+  /** Step over: a call runs to the instruction after it (on the same stack level), anything else steps. */
+  protected override async nextRequest(response: DebugProtocol.NextResponse): Promise<void> {
     await this.answer(response, async () => {
-      this.cpu = undefined;
-      await this.requireHost().request({ kind: 'step', count: 1 });
+      const cpu = await this.snapshot();
+      const pc = this.pc(cpu);
+      const [insn] = this.disassembler.decode(await this.readLinear(pc, 15), pc, this.codeBitness(cpu), 1);
+      if (insn && !insn.invalid && /^call\b/.test(insn.text)) {
+        const sp = this.stackPointerName(cpu);
+        await this.runTo(pc + insn.bytes.length, `${sp} >= ${hex(this.reg(cpu, 'esp') & (sp === 'sp' ? 0xffff : 0xffffffff))}`);
+      } else {
+        await this.stepOne();
+      }
     });
   }
 
-  protected override nextRequest(response: DebugProtocol.NextResponse): Promise<void> { return this.stepOne(response); }
-  protected override stepInRequest(response: DebugProtocol.StepInResponse): Promise<void> { return this.stepOne(response); }
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse): Promise<void> {
+    await this.answer(response, () => this.stepOne());
+  }
 
-  /** Runs to the return address of the current frame: [ebp+4] with a frame pointer, else [esp]. */
+  /**
+   * Runs to the return address of the current function, found by the usual frame heuristics:
+   * at a `ret`, at the function's first instruction or at `push ebp` it is at [esp]; right after
+   * `push ebp` at [esp+word]; inside a function with a frame pointer at [ebp+word]; else [esp].
+   * The breakpoint there only stops once the stack has unwound past the current stack pointer,
+   * so recursion stops in the caller, not in a deeper call of the same function.
+   */
   protected override async stepOutRequest(response: DebugProtocol.StepOutResponse): Promise<void> {
     await this.answer(response, async () => {
       const cpu = await this.snapshot();
-      const ebp = this.reg(cpu, 'ebp');
-      const esp = this.reg(cpu, 'esp');
+      const word = this.codeBitness(cpu) === 32 ? 4 : 2;
+      const sp = this.stackPointerName(cpu);
+      const mask = sp === 'sp' ? 0xffff : 0xffffffff;
+      const esp = this.reg(cpu, 'esp') & mask;
+      const ebp = this.reg(cpu, 'ebp') & mask;
       const ss = this.segmentBase(cpu, 'ss');
-      const slot = ebp > esp && ebp - esp < 0x10000 ? ebp + 4 : esp;
-      const ret = await this.readU32(ss + slot);
-      if (ret === undefined) throw new Error('cannot find a return address on the stack');
-      this.stepOutBreakpoint = { id: -1, address: (this.segmentBase(cpu, 'cs') + ret) >>> 0 };
-      await this.pushBreakpoints();
-      await this.resume();
+      const pc = this.pc(cpu);
+      const code = await this.readLinear(pc, 2);
+      const atEntry = this.symbols.nameFor(pc)?.offset === 0;
+      const slot =
+        atEntry || code[0] === 0xc3 || code[0] === 0xc2 || code[0] === 0x55 ? esp // ret / push ebp / entry
+          : (code[0] === 0x89 && code[1] === 0xe5) || (code[0] === 0x8b && code[1] === 0xec) ? esp + word // mov ebp, esp
+            : ebp >= esp && ebp - esp < 0x100000 ? ebp + word
+              : esp;
+      const bytes = await this.readLinear((ss + slot) >>> 0, word);
+      if (bytes.length < word) throw new Error(`cannot read the return address at ss:${hex(slot)}`);
+      const ret = word === 4 ? new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) : bytes[0] | (bytes[1] << 8);
+      await this.runTo(this.segmentBase(cpu, 'cs') + ret, `${sp} > ${hex(esp)}`);
     });
+  }
+
+  private pc(cpu: CpuSnapshot): number {
+    return (this.segmentBase(cpu, 'cs') + this.reg(cpu, 'eip')) >>> 0;
+  }
+
+  /** `esp` for a 32-bit stack segment, `sp` for a 16-bit one (the B bit of SS's descriptor). */
+  private stackPointerName(cpu: CpuSnapshot): 'esp' | 'sp' {
+    const ss = cpu.segments.find((s) => s.name === 'ss');
+    return cpu.mode === 'protected' && ss && (ss.attributes & 0x4000) ? 'esp' : 'sp';
+  }
+
+  private async readLinear(address: number, length: number): Promise<Uint8Array> {
+    const { data, readable } = await this.requireHost().request({ kind: 'readMemory', address: address >>> 0, length, space: 'linear' });
+    return data.subarray(0, readable);
   }
 
   // ---- breakpoints ----
@@ -267,9 +339,15 @@ export class VirtDebugSession extends LoggingDebugSession {
 
   private static hitCount(text: string | undefined): number | undefined {
     if (!text) return undefined;
-    const m = /^\s*(?:>=|==)?\s*(\d+)\s*$/.exec(text);
-    if (!m) throw new Error(`hit condition '${text}' is not a number`);
+    const m = /^\s*(?:>=)?\s*(\d+)\s*$/.exec(text);
+    if (!m) throw new Error(`hit condition '${text}' is not a number (stop from the Nth hit on: "N" or ">=N")`);
     return Number(m[1]);
+  }
+
+  /** A worker breakpoint for a DAP one; a condition or hit count that does not parse throws (the breakpoint is refused with the reason). */
+  private arm(address: number, bp: { condition?: string; hitCondition?: string }): WorkerBreakpoint {
+    if (bp.condition?.trim()) compileCondition(bp.condition); // the worker compiles it again; here only to refuse it with its message
+    return { id: this.nextBreakpointId++, address, condition: bp.condition, hitCount: VirtDebugSession.hitCount(bp.hitCondition) };
   }
 
   protected override async setInstructionBreakpointsRequest(
@@ -280,9 +358,9 @@ export class VirtDebugSession extends LoggingDebugSession {
     for (const bp of args.breakpoints) {
       try {
         const { address } = parseReference(bp.instructionReference, bp.offset ?? 0);
-        const id = this.nextBreakpointId++;
-        this.instructionBreakpoints.push({ id, address, condition: bp.condition, hitCount: VirtDebugSession.hitCount(bp.hitCondition) });
-        result.push({ id, verified: true, instructionReference: formatReference(address) });
+        const armed = this.arm(address, bp);
+        this.instructionBreakpoints.push(armed);
+        result.push({ id: armed.id, verified: true, instructionReference: formatReference(address) });
       } catch (err) {
         result.push({ verified: false, message: (err as Error).message });
       }
@@ -304,9 +382,13 @@ export class VirtDebugSession extends LoggingDebugSession {
         result.push({ verified: false, message: `no symbol '${bp.name}'${this.symbols.size ? '' : ' (no symbols loaded: set "symbols" in the launch configuration)'}` });
         continue;
       }
-      const id = this.nextBreakpointId++;
-      this.functionBreakpoints.push({ id, address, condition: bp.condition, hitCount: VirtDebugSession.hitCount(bp.hitCondition) });
-      result.push({ id, verified: true, instructionReference: formatReference(address) });
+      try {
+        const armed = this.arm(address, bp);
+        this.functionBreakpoints.push(armed);
+        result.push({ id: armed.id, verified: true, instructionReference: formatReference(address) });
+      } catch (err) {
+        result.push({ verified: false, message: (err as Error).message });
+      }
     }
     await this.answer(response, async () => {
       await this.pushBreakpoints();
@@ -601,10 +683,10 @@ export class VirtDebugSession extends LoggingDebugSession {
       const decoded = await this.disassembler.window(read, address, args.instructionOffset ?? 0, args.instructionCount, this.codeBitness(cpu));
       response.body = {
         instructions: decoded.map((d) => {
-          const sym = this.symbols.nameFor(d.address);
+          const sym = args.resolveSymbols === false ? undefined : this.symbols.nameFor(d.address);
           return {
             address: formatReference(d.address, space),
-            instructionBytes: args.resolveSymbols === false ? undefined : Buffer.from(d.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 '),
+            instructionBytes: Buffer.from(d.bytes).toString('hex').replace(/(..)(?!$)/g, '$1 '),
             instruction: d.text,
             symbol: sym && sym.offset === 0 ? sym.name : undefined,
             presentationHint: d.invalid ? 'invalid' : undefined,

@@ -17,6 +17,7 @@ import * as K from './constants';
 const {
   AC, AF, ARITH, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S, CF, CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CS, DF, DS, ES, ESP, EX_DB, EX_DF, EX_GP, EX_NP, EX_PF, EX_SS, EX_TS, FS, GS, ID, IF, IOPL, NT, OF, PARITY, PF, RF, SF, SS, TF, VM, ZF,
 } = K;
+import { BlockCache, type Block } from './blockCache';
 import { executeOne as executeOneImport } from './execute';
 import { Fpu } from './fpu';
 
@@ -123,6 +124,9 @@ export class Cpu {
   trSel = 0; trBase = 0; trLimit = 0xffff; trAttr = 0x8b;
   cpl = 0;
   tsc = 0;
+  /** RDTSC within one run() slice: see readTsc() in execute.ts. */
+  tscSeenAt = -1;
+  tscBump = 0;
   readonly msrs = new Map<number, bigint>();
   readonly fpu = new Fpu();
 
@@ -183,12 +187,27 @@ export class Cpu {
   excErr = -1;
   private stopRequest: StopReason | null = null;
 
+  // ---- translated blocks (see blockCache.ts / blockCompiler.ts) ----
+  readonly blocks: BlockCache;
+  /** The block running now (null in the interpreter): a fault inside it is accounted from its `eips`. */
+  private curBlock: Block | null = null;
+  /** Instructions retired by earlier passes of the running (looping) block. */
+  blockDone = 0;
+  /** Instructions retired by the last runBlock(). */
+  private blockRan = 0;
+
   // ---- debugger hooks (cost nothing unless `hooked`) ----
   readonly breakpoints = new Set<number>();
   readonly watchpoints: Watchpoint[] = [];
   lastWatchHit: WatchHit | null = null;
   private watchTriggered = false;
+  /** Instruction breakpoints are set: run() uses the loop that checks them. */
   private hooked = false;
+  /** Watchpoints are set: their pages leave the TLB's RAM fast path and accesses are checked. */
+  private watching = false;
+  /** Linear page numbers holding a breakpoint, and whether the current fetch window's page does. */
+  private breakpointPages = new Set<number>();
+  private fetchPageHasBreakpoint = false;
 
   constructor(opts: CpuOptions) {
     this.mem = opts.memory;
@@ -197,7 +216,9 @@ export class Cpu {
     this.ram = this.mem.u8;
     this.ram16 = this.mem.u16;
     this.ram32 = this.mem.u32;
-    this.mem.onMapChange(() => this.flushTlb(true));
+    this.blocks = new BlockCache(this.mem, () => { this.attention = true; });
+    this.mem.onMapChange(() => { this.flushTlb(true); this.blocks.flush(); });
+    this.mem.onCodePageMarked((page) => this.dropFastWrites(page));
     executeOne ??= executeOneImport;
     this.reset();
   }
@@ -223,6 +244,7 @@ export class Cpu {
     this.fpu.reset();
     this.halted = false; this.shutdown = false; this.shutdownReason = '';
     this.inhibitIrq = false; this.nmiPending = false; this.nmiBlocked = false;
+    this.blocks.flush();
     this.modeChanged();
   }
 
@@ -531,6 +553,16 @@ export class Cpu {
     this.fStart = 1; this.fEnd = 0;
   }
 
+  /** Physical page `page` now holds translated code: its stores must take the notifying slow path. */
+  private dropFastWrites(page: number): void {
+    const tlb = this.tlb, used = this.tlbUsed;
+    for (let i = 0; i < this.tlbUsedCount; i++) {
+      const p = used[i];
+      const e = tlb[p];
+      if ((e >>> 12) === page) tlb[p] = e & ~T_RAMW;
+    }
+  }
+
   invlpg(lin: number): void {
     this.tlb[lin >>> 12] = 0;
     this.fStart = 1; this.fEnd = 0;
@@ -591,7 +623,7 @@ export class Cpu {
     } else if (kind === PageKind.RomInRam) {
       perm |= T_RAM;
     }
-    if (this.hooked && this.watchpoints.length) perm = this.watchFilter(page, physPage, perm);
+    if (this.watching) perm = this.watchFilter(page, physPage, perm);
     this.tlb[page] = (physPage << 12) | perm | T_VALID;
     if (!this.tlbInList[page]) { this.tlbInList[page] = 1; this.tlbUsed[this.tlbUsedCount++] = page; }
     return ((physPage << 12) | (lin & 0xfff)) >>> 0;
@@ -677,11 +709,11 @@ export class Cpu {
         const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 + ((lin + i) & 0xfff) : p0 + i;
         v |= this.mem.read8(a) << (8 * i);
       }
-      if (this.hooked) this.checkWatch(lin, size, false, p0);
+      if (this.watching) this.checkWatch(lin, size, false, p0);
       return v;
     }
     const phys = this.physFor(lin, false);
-    if (this.hooked) this.checkWatch(lin, size, false, phys);
+    if (this.watching) this.checkWatch(lin, size, false, phys);
     return size === 1 ? this.mem.read8(phys) : size === 2 ? this.mem.read16(phys) : this.mem.read32(phys);
   }
 
@@ -689,7 +721,7 @@ export class Cpu {
     if (((lin & 0xfff) + size) > 0x1000) {
       const p0 = this.physFor(lin, true);
       const p1 = this.physFor((lin + size - 1) & ~0xfff, true);
-      if (this.hooked) this.checkWatch(lin, size, true, p0);
+      if (this.watching) this.checkWatch(lin, size, true, p0);
       for (let i = 0; i < size; i++) {
         const a = ((lin + i) & 0xfff) < (lin & 0xfff) ? p1 + ((lin + i) & 0xfff) : p0 + i;
         this.mem.write8(a, v >>> (8 * i));
@@ -697,7 +729,7 @@ export class Cpu {
       return;
     }
     const phys = this.physFor(lin, true);
-    if (this.hooked) this.checkWatch(lin, size, true, phys);
+    if (this.watching) this.checkWatch(lin, size, true, phys);
     if (size === 1) this.mem.write8(phys, v); else if (size === 2) this.mem.write16(phys, v); else this.mem.write32(phys, v);
   }
 
@@ -754,18 +786,34 @@ export class Cpu {
     if (eip > this.segLimit[CS]) this.raise(EX_GP, 0);
     const lin = (this.segBase[CS] + eip) | 0;
     const phys = this.translate(lin, false, this.cpl === 3);
-    if (this.hooked && this.watchpoints.length) { /* fetches are not data accesses */ }
-    const kind = this.mem.pageKind[phys >>> 12];
     this.eip = eip + 1;
-    if (kind === PageKind.Ram || kind === PageKind.RomInRam) {
-      const pageStart = eip - (lin & 0xfff);
-      this.fStart = Math.max(pageStart, 0);
-      this.fEnd = Math.min(pageStart + 0xfff, this.segLimit[CS], this.code32 ? 0xffffffff : 0xffff);
-      this.fDelta = (phys & ~0xfff) - pageStart;
-      if (this.fStart > eip || this.fEnd < eip) { this.fStart = 1; this.fEnd = 0; }
-      return this.ram[phys];
-    }
+    if (this.setFetchWindow(eip, lin, phys)) return this.ram[phys];
     return this.mem.read8(phys);
+  }
+
+  /** Open the fetch window on the page of `eip` (linear `lin`, physical `phys`) if it is RAM. */
+  private setFetchWindow(eip: number, lin: number, phys: number): boolean {
+    const kind = this.mem.pageKind[phys >>> 12];
+    if (kind !== PageKind.Ram && kind !== PageKind.RomInRam) return false;
+    const pageStart = eip - (lin & 0xfff);
+    this.fStart = Math.max(pageStart, 0);
+    this.fEnd = Math.min(pageStart + 0xfff, this.segLimit[CS], this.code32 ? 0xffffffff : 0xffff);
+    this.fDelta = (phys & ~0xfff) - pageStart;
+    if (this.fStart > eip || this.fEnd < eip) { this.fStart = 1; this.fEnd = 0; }
+    this.fetchPageHasBreakpoint = this.breakpointPages.has(lin >>> 12);
+    return true;
+  }
+
+  /**
+   * Open the fetch window at EIP before the next instruction without fetching (the run loop
+   * needs it to find translated code). Faults exactly as fetching the first byte would; leaves
+   * the cases the interpreter handles specially (CS limit, 16-bit wrap) to the interpreter.
+   */
+  private mapFetchWindow(): void {
+    const eip = this.eip;
+    if (eip > this.segLimit[CS] || (!this.code32 && eip > 0xffff)) return;
+    const lin = (this.segBase[CS] + eip) | 0;
+    this.setFetchWindow(eip, lin, this.translate(lin, false, this.cpl === 3));
   }
 
   // =====================================================================================
@@ -1361,7 +1409,6 @@ export class Cpu {
       return;
     }
     const ext = soft ? 0 : 1;
-    if (this.flags & VM && soft && ((this.flags & IOPL) >> 12) < 3) this.raise(EX_GP, 0);
     if (vector * 8 + 7 > this.idtLimit) this.raise(EX_GP, vector * 8 + 2 + ext);
     const glin = (this.idtBase + vector * 8) | 0;
     const lo = this.sysRd32(glin), hi = this.sysRd32(glin + 4);
@@ -1401,7 +1448,10 @@ export class Cpu {
       this.markAccessed(nss, shi);
       this.setSegCache(SS, (nss & ~3) | cdpl, sBase, Cpu.descLimit(slo, shi), sAttr | 1);
       this.regs[ESP] = s32 ? sp : (this.regs[ESP] & ~0xffff) | sp;
-      if (fromVm) for (const s of [ES, DS, FS, GS]) this.setSegCache(s, 0, 0, 0, 0);
+      if (fromVm) {
+        for (const s of [ES, DS, FS, GS]) this.setSegCache(s, 0, 0, 0, 0);
+        this.flags &= ~VM; // before loadCs: modeChanged() would otherwise keep CPL 3 for VM86
+      }
       this.loadCs(sel, clo, chi, cdpl);
     } else {
       if (fromVm) this.raise(EX_GP, (sel & 0xfffc) + ext);
@@ -1472,7 +1522,9 @@ export class Cpu {
 
   /** Call after changing `breakpoints` or `watchpoints`. */
   hooksChanged(): void {
-    this.hooked = this.breakpoints.size > 0 || this.watchpoints.length > 0;
+    this.hooked = this.breakpoints.size > 0;
+    this.watching = this.watchpoints.length > 0;
+    this.breakpointPages = new Set([...this.breakpoints].map((a) => a >>> 12));
     this.attention = true; // a running fast loop switches to the hooked loop
     this.flushTlb(true);
   }
@@ -1492,7 +1544,10 @@ export class Cpu {
       const a = w.space === 'linear' ? lin >>> 0 : phys;
       if (a + size > w.start && a < w.start + w.length) {
         this.lastWatchHit = { watch: w, address: a, size, write, eip: this.instrStart };
+        // Reported once the instruction completes, through `attention`: the run loops pay
+        // nothing per instruction for watchpoints.
         this.watchTriggered = true;
+        this.attention = true;
         return;
       }
     }
@@ -1520,7 +1575,7 @@ export class Cpu {
     return this.hooked ? this.runHooked(maxInstructions) : this.runFast(maxInstructions);
   }
 
-  /** The hot loop: no debugger hooks to check. */
+  /** The hot loop: no debugger hooks to check. Runs translated blocks where it can. */
   private runFast(maxInstructions: number): StopReason {
     let n = 0;
     for (;;) {
@@ -1532,14 +1587,23 @@ export class Cpu {
             if (this.halted) { this.instructions += n; return 'halted'; }
             if (this.hooked) { this.instructions += n; return this.runHooked(maxInstructions - n); }
           }
-          this.instrStart = this.eip;
+          const eip = this.eip;
+          if (eip < this.fStart || eip > this.fEnd) { this.instrStart = eip; this.mapFetchWindow(); }
+          // Blocks only while nothing is due: after STI/MOV SS (attention still up) exactly one
+          // instruction must run before interrupts are looked at again.
+          if (!this.attention && eip >= this.fStart && eip <= this.fEnd && this.runBlock(maxInstructions - n)) {
+            n += this.blockRan;
+            continue;
+          }
+          this.instrStart = eip;
           executeOne(this);
           n++;
         }
         this.instructions += n;
-        return 'budget';
+        return this.takeWatchHit() ?? 'budget';
       } catch (e) {
         if (e !== CPU_FAULT) throw e;
+        n += this.blockFaulted();
         this.eip = this.instrStart;
         this.prefixDirty = true;
         this.deliverException();
@@ -1549,7 +1613,39 @@ export class Cpu {
     }
   }
 
-  /** The same loop with breakpoint and watchpoint checks. */
+  /**
+   * Run the translated block at EIP (inside the fetch window) if there is one and it fits in
+   * `budget` instructions; `blockRan` then holds the instructions it retired. False: interpret.
+   */
+  private runBlock(budget: number): boolean {
+    const eip = this.eip;
+    const phys = this.fDelta + eip;
+    const limit = this.fDelta + this.fEnd + 1;
+    const mode = this.code32 ? 1 : 0;
+    const b = this.blocks.lookup(phys, eip, mode) ?? this.blocks.miss(phys, eip, mode, limit);
+    if (b === undefined || b.count === 0 || b.count > budget || b.end > limit) return false;
+    this.curBlock = b;
+    this.blockDone = 0;
+    this.blockRan = b.fn(this, budget);
+    this.curBlock = null;
+    return true;
+  }
+
+  /** After a fault: the instructions a running block retired before the faulting one (0 outside blocks). */
+  private blockFaulted(): number {
+    const b = this.curBlock;
+    if (b === null) return 0;
+    this.curBlock = null;
+    return this.blockDone + b.eips.indexOf(this.instrStart);
+  }
+
+  private takeWatchHit(): 'watchpoint' | null {
+    if (!this.watchTriggered) return null;
+    this.watchTriggered = false;
+    return 'watchpoint';
+  }
+
+  /** The same loop with instruction breakpoint checks (watchpoints stop through `attention`). */
   private runHooked(maxInstructions: number): StopReason {
     let n = 0;
     let first = true;
@@ -1561,23 +1657,33 @@ export class Cpu {
             if (stop !== null) { this.instructions += n; return stop; }
             if (this.halted) { this.instructions += n; return 'halted'; }
           }
-          if (!first && this.breakpoints.has(this.pcLinear)) { this.instructions += n; return 'breakpoint'; }
+          // The Set lookup only runs where a breakpoint may be: inside the fetch window (one code
+          // page) the page's flag answers, so breakpoints elsewhere cost a few compares.
+          const eip = this.eip;
+          if (!first && (this.fetchPageHasBreakpoint || eip < this.fStart || eip > this.fEnd) && this.breakpoints.has(this.pcLinear)) {
+            this.instructions += n;
+            return 'breakpoint';
+          }
           first = false;
+          // No breakpoint on this code page: a translated block (which stays inside the page) may run.
+          if (!this.attention && !this.fetchPageHasBreakpoint && eip >= this.fStart && eip <= this.fEnd && this.runBlock(maxInstructions - n)) {
+            n += this.blockRan;
+            continue;
+          }
           this.instrStart = this.eip;
           executeOne(this);
           n++;
-          if (this.watchTriggered) { this.watchTriggered = false; this.instructions += n; return 'watchpoint'; }
         }
         this.instructions += n;
-        return 'budget';
+        return this.takeWatchHit() ?? 'budget';
       } catch (e) {
         if (e !== CPU_FAULT) throw e;
+        n += this.blockFaulted();
         this.eip = this.instrStart;
         this.prefixDirty = true;
         this.deliverException();
         n++;
         if (this.shutdown) { this.instructions += n; return 'triple-fault'; }
-        if (this.watchTriggered) { this.watchTriggered = false; this.instructions += n; return 'watchpoint'; }
       }
     }
   }
@@ -1585,6 +1691,7 @@ export class Cpu {
   /** Handle everything that `attention` flags; returns a stop reason or null to continue. */
   private service(): StopReason | null {
     this.attention = false;
+    if (this.watchTriggered) { this.watchTriggered = false; return 'watchpoint'; }
     if (this.stopRequest) { const r = this.stopRequest; this.stopRequest = null; return r; }
     if (this.shutdown) return 'triple-fault';
     if (this.inhibitIrq) { this.inhibitIrq = false; this.attention = true; return null; }
@@ -1680,6 +1787,7 @@ export class Cpu {
     [f.fip, f.fcs, f.fop, f.fdp, f.fds] = s.fpu.ptrs;
     this.halted = s.halted; this.shutdown = s.shutdown; this.shutdownReason = s.shutdownReason;
     this.inhibitIrq = s.inhibitIrq; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked;
+    this.blocks.flush(); // derived state
     this.pagingOn = !this.pagingOn; // force modeChanged() to see a change and flush the TLB
     this.modeChanged();
     this.flushTlb(true);

@@ -131,7 +131,7 @@ function requireCpl0(c: Cpu): void {
 // Shifts and rotates (group 2)
 // ---------------------------------------------------------------------------------------
 
-function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): number {
+export function shiftOp(c: Cpu, op: number, v: number, count: number, bits: number): number {
   count &= 0x1f;
   if (count === 0) return v;
   const m = bits === 32 ? M32 : (1 << bits) - 1;
@@ -730,12 +730,25 @@ function cpuid(c: Cpu): void {
 /** MSRs a P6 implements that guests (Linux, SeaBIOS) touch; others #GP. */
 const KNOWN_MSRS = new Set([0x10, 0x17, 0x2a, 0x8b, 0xc1, 0xc2, 0x174, 0x175, 0x176, 0x186, 0x187, 0x1d9, 0x1db, 0x1dc, 0x1dd, 0x1de]);
 
+/**
+ * The time-stamp counter: one tick per retired instruction. `c.instructions` is only brought up
+ * to date when run() returns, so reads inside one run() slice would all see the same value (a
+ * TSC that stands still for up to a whole slice). Each further read in the same slice counts at
+ * least one tick more; the slice holds at least that many instructions, so the counter never
+ * runs ahead of the true count and keeps increasing across slices.
+ */
+export function readTsc(c: Cpu): number {
+  if (c.instructions === c.tscSeenAt) c.tscBump++;
+  else { c.tscSeenAt = c.instructions; c.tscBump = 0; }
+  return c.tsc + c.instructions + c.tscBump;
+}
+
 function rdmsr(c: Cpu): void {
   requireCpl0(c);
   const idx = c.regs[ECX] >>> 0;
   if (!KNOWN_MSRS.has(idx)) c.raiseGP(0);
   let v: bigint;
-  if (idx === 0x10) v = BigInt(c.tsc + c.instructions);
+  if (idx === 0x10) v = BigInt(readTsc(c));
   else v = c.msrs.get(idx) ?? 0n;
   c.regs[EAX] = Number(v & 0xffffffffn);
   c.regs[EDX] = Number((v >> 32n) & 0xffffffffn);
@@ -746,7 +759,7 @@ function wrmsr(c: Cpu): void {
   const idx = c.regs[ECX] >>> 0;
   if (!KNOWN_MSRS.has(idx)) c.raiseGP(0);
   const v = (BigInt(c.regs[EDX] >>> 0) << 32n) | BigInt(c.regs[EAX] >>> 0);
-  if (idx === 0x10) { c.tsc = Number(v) - c.instructions; return; }
+  if (idx === 0x10) { readTsc(c); c.tsc = Number(v) - c.instructions - c.tscBump; return; }
   c.msrs.set(idx, v);
 }
 
@@ -958,7 +971,7 @@ function exec0F(c: Cpu): void {
     case 0x30: wrmsr(c); return;
     case 0x31: // RDTSC
       if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0);
-      { const t = c.tsc + c.instructions; regs[EAX] = t % 0x100000000; regs[EDX] = Math.floor(t / 0x100000000); }
+      { const t = readTsc(c); regs[EAX] = t % 0x100000000; regs[EDX] = Math.floor(t / 0x100000000); }
       return;
     case 0x32: rdmsr(c); return;
     case 0xa0: c.pushV(c.sreg[FS]); return;
@@ -1715,6 +1728,8 @@ function opCC(c: Cpu, op: number): void {
 function opCD(c: Cpu, op: number): void {
   {
     const v = c.fetch8();
+    // VM86: INT n (only this form, not INT3/INTO) is IOPL-sensitive
+    if ((c.flags & VM) && ((c.flags & IOPL) >> 12) < 3) c.raiseGP(0);
     c.interrupt(v, true, -1);
     return;
   }
@@ -2221,6 +2236,7 @@ export function executeOne(c: Cpu): void {
 function decodePrefixes(c: Cpu, op: number): void {
   c.prefixDirty = true;
   let n = 0;
+  let lock = false;
   do {
     switch (op) {
       case 0x26: c.segOvr = ES; break;
@@ -2231,13 +2247,44 @@ function decodePrefixes(c: Cpu, op: number): void {
       case 0x65: c.segOvr = GS; break;
       case 0x66: c.o32 = !c.code32; break;
       case 0x67: c.a32 = !c.code32; break;
-      case 0xf0: break; // LOCK: single CPU, nothing to do
+      case 0xf0: lock = true; break; // single CPU: LOCK only has to be validated
       default: c.rep = op; break;
     }
     if (++n >= 15) c.raiseGP(0);
     op = c.fetch8();
   } while (PREFIX[op]);
+  if (lock && !lockable(c, op)) c.raise(EX_UD);
   OPS[op](c, op);
+}
+
+/** One-byte opcodes LOCK may prefix (with a memory destination); 0x80-0x83 exclude CMP below. */
+const LOCKABLE1 = new Set([0x00, 0x01, 0x08, 0x09, 0x10, 0x11, 0x18, 0x19, 0x20, 0x21, 0x28, 0x29, 0x30, 0x31, 0x80, 0x81, 0x83, 0x86, 0x87, 0xf6, 0xf7, 0xfe, 0xff]);
+const LOCKABLE0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
+
+/**
+ * SDM (LOCK): #UD unless the instruction is one of ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B DEC
+ * INC NEG NOT OR SBB SUB XOR XADD XCHG with a memory destination. Peeks at the opcode/ModRM
+ * bytes and puts EIP back (a fault rewinds to the instruction start anyway).
+ */
+function lockable(c: Cpu, op: number): boolean {
+  const at = c.eip;
+  let ok: boolean;
+  if (op === 0x0f) {
+    const op2 = c.fetch8();
+    const modrm = c.fetch8();
+    const reg = (modrm >> 3) & 7;
+    ok = LOCKABLE0F.has(op2) && modrm < 0xc0 && (op2 !== 0xba || reg >= 5) && (op2 !== 0xc7 || reg === 1);
+  } else if (LOCKABLE1.has(op)) {
+    const modrm = c.fetch8();
+    const reg = (modrm >> 3) & 7;
+    if (modrm >= 0xc0) ok = false;
+    else if (op >= 0x80 && op <= 0x83) ok = reg !== 7; // not CMP
+    else if (op === 0xf6 || op === 0xf7) ok = reg === 2 || reg === 3; // NOT, NEG
+    else if (op === 0xfe || op === 0xff) ok = reg <= 1; // INC, DEC
+    else ok = true;
+  } else ok = false;
+  c.eip = at;
+  return ok;
 }
 
 function group5(c: Cpu): void {

@@ -217,7 +217,7 @@ export class Machine {
         case 'halted':
           if (this.platform.pendingIo.busy) return { kind: 'io' };
           if (!(cpu.flags & IF) && !cpu.nmiPending) return { kind: 'halted-forever' };
-          if (!clock.skipToNextEvent()) return { kind: 'halted-forever' };
+          if (!this.skipIdle()) return { kind: 'halted-forever' };
           break;
         case 'breakpoint':
           return { kind: 'breakpoint', address: cpu.pcLinear };
@@ -229,6 +229,19 @@ export class Machine {
       if (performance.now() >= deadline) break;
     }
     return { kind: 'budget' };
+  }
+
+  /**
+   * HLT with interrupts on: jump virtual time to the next timer event. The TSC counts virtual
+   * time too (instructions plus idle time), as on hardware where it ticks while the CPU sleeps:
+   * a guest whose clocksource is the TSC (Linux after calibration) must see idle time pass, or
+   * every sleep would wake early, find no time elapsed and re-arm until enough instructions ran.
+   */
+  private skipIdle(): boolean {
+    const before = this.clock.nowNs();
+    if (!this.clock.skipToNextEvent()) return false;
+    this.cpu.tsc += Math.round((this.clock.nowNs() - before) * this.clock.rate);
+    return true;
   }
 
   /** The reset line: CPU to the reset vector, devices to power-on state, PAM to ROM. */

@@ -50,6 +50,7 @@ export class PhysicalMemory {
   /** Non-zero for pages that hold code the CPU has cached; writes to them are reported. */
   readonly codePages = new Uint8Array(PAGE_COUNT);
   private readonly codeWriteListeners: ((physAddr: number, length: number) => void)[] = [];
+  private readonly codeMarkListeners: ((page: number) => void)[] = [];
   /** Called when the page map changes (ROM/MMIO registered, A20 toggled): TLBs must be flushed. */
   private readonly mapListeners: (() => void)[] = [];
 
@@ -131,8 +132,12 @@ export class PhysicalMemory {
   markCodePage(page: number): void {
     if (this.codePages[page]) return;
     this.codePages[page] = 1;
-    this.mapChanged(); // fast write paths into this page must now take the slow, notifying path
+    // Fast write paths into this page (CPU TLB entries) must now take the slow, notifying path.
+    for (const fn of this.codeMarkListeners) fn(page);
   }
+
+  /** `fn(page)` runs when a page becomes a code page: drop any direct-write permission for it. */
+  onCodePageMarked(fn: (page: number) => void): void { this.codeMarkListeners.push(fn); }
 
   onCodeWrite(fn: (physAddr: number, length: number) => void): void { this.codeWriteListeners.push(fn); }
 

@@ -2,7 +2,8 @@
 // text metadata backups/archives (lvm-metadata), told apart by detectKind.
 //
 // Diagnostic codes (stable): syntax.* from the parser (syntax.unclosed-section, syntax.missing-value,
-// syntax.invalid-number, ...); lvm.setting.unknown, lvm.section.unknown, lvm.setting.too-new,
+// syntax.invalid-number, ...; syntax.multiline-string, a warning on a string spanning lines that
+// precedes the first syntax error); lvm.setting.unknown, lvm.section.unknown, lvm.setting.too-new,
 // lvm.setting.outside-section, lvm.type.mismatch, lvm.type.bool, lvm.type.section-for-setting,
 // lvm.type.setting-for-section, lvm.value.empty, lvm.value.rejected, lvm.value.unknown,
 // lvm.profile.not-profilable, lvm.profile.metadata-only, lvm.profile.command-only,

@@ -94,6 +94,12 @@ export function strtoll(raw: string): { value: number; quirk?: string } {
   return { value: Number(n), quirk };
 }
 
+/** A name as messages show it: newlines as \n, at most 40 characters (a quoted name can be long). */
+function shortName(name: string): string {
+  const flat = name.replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+  return flat.length > 40 ? `${flat.slice(0, 40)}…` : flat;
+}
+
 class Parser {
   private readonly lines: LineMap;
   /** lvm2 treats a NUL byte as the end of the text. */
@@ -104,6 +110,13 @@ class Parser {
   /** An unclosed string swallowed the rest of the text: the braces it ate are not the mistake. */
   private unterminated = false;
   private prev: Token | undefined;
+  /**
+   * The first closed string that spans lines. lvm2 accepts it, but a missing closing quote shows
+   * up exactly like this (the string runs to the next quote), and the error comes later (or is
+   * on the string itself, read as a name).
+   */
+  private multiline: Token | undefined;
+  private multilineExplained = false;
   /** The last scalar value parsed, with the '=' it belonged to: used to explain later errors. */
   private lastValue: { node: ScalarNode; tok: Token; eq?: Token } | undefined;
 
@@ -127,6 +140,14 @@ class Parser {
 
   private error(code: string, message: string, start: number, end: number): void {
     this.report('error', code, message, start, end);
+    const ml = this.multiline;
+    if (ml && !this.multilineExplained && ml.start <= start) {
+      // Point at the quote that may be the real mistake, once, for the first error after it.
+      this.multilineExplained = true;
+      const [from, to, at] = [this.line(ml.start) + 1, this.line(ml.end - 1) + 1, this.line(start) + 1];
+      this.warn('syntax.multiline-string', `This string runs from line ${from} to line ${to}. lvm2 allows that, but if this `
+        + `string's closing quote is missing, the string ran on to the next quote, which explains the error on line ${at}`, ml.start, ml.start + 1);
+    }
   }
 
   private warn(code: string, message: string, start: number, end: number): void {
@@ -176,13 +197,13 @@ class Parser {
           e++;
         }
         const terminated = e < end;
-        return { t: T.DqString, start: p, end: terminated ? e + 1 : e, spaced, terminated };
+        return this.noteString({ t: T.DqString, start: p, end: terminated ? e + 1 : e, spaced, terminated });
       }
       case "'": {
         let e = p + 1;
         while (e < end && text[e] !== "'") e++;
         const terminated = e < end;
-        return { t: T.SqString, start: p, end: terminated ? e + 1 : e, spaced, terminated };
+        return this.noteString({ t: T.SqString, start: p, end: terminated ? e + 1 : e, spaced, terminated });
       }
       default: break;
     }
@@ -205,6 +226,14 @@ class Parser {
       e++;
     }
     return { t: valuesAllowed ? T.Bare : T.Identifier, start: p, end: e, spaced, terminated: false };
+  }
+
+  /** Remembers the first closed string that spans lines (see `multiline`). */
+  private noteString(tok: Token): Token {
+    if (tok.terminated && (!this.multiline || tok.start < this.multiline.start) && this.text.slice(tok.start, tok.end).includes('\n')) {
+      this.multiline = tok;
+    }
+    return tok;
   }
 
   /** The current token's type (a call, so TypeScript does not narrow it across advance()). */
@@ -322,7 +351,7 @@ class Parser {
       this.advance();
       if (this.depth >= MAX_DEPTH) {
         // Untrusted metadata must not exhaust the stack: keep the section, skip what is inside.
-        this.error('syntax.too-deep', `Sections nested more than ${MAX_DEPTH} deep; the contents of '${key}' are not read`, open.start, open.end);
+        this.error('syntax.too-deep', `Sections nested more than ${MAX_DEPTH} deep; the contents of '${shortName(key)}' are not read`, open.start, open.end);
         let level = 1;
         while (this.kind() !== T.Eof) {
           if (this.kind() === T.SectionB) level++;
@@ -335,7 +364,7 @@ class Parser {
       try {
         while (this.kind() !== T.SectionE) {
           if (this.kind() === T.Eof) {
-            if (!this.unterminated) this.error('syntax.unclosed-section', `Section '${key}' is not closed: this '{' has no matching '}'`, open.start, open.end);
+            if (!this.unterminated) this.error('syntax.unclosed-section', `Section '${shortName(key)}' is not closed: this '{' has no matching '}'`, open.start, open.end);
             node.span = this.span(keyTok.start, this.tok.start);
             return { node, ok: false };
           }
@@ -424,9 +453,9 @@ class Parser {
     }
     const sameLine = tok.t !== T.Eof && tok.t !== T.SectionE && this.line(tok.start) === this.line(keyTok.end);
     if (sameLine) {
-      this.error('syntax.expected-eq', `Expected '=' or '{' after '${key}', found ${this.tokText(tok)}`, tok.start, tok.end);
+      this.error('syntax.expected-eq', `Expected '=' or '{' after '${shortName(key)}', found ${this.tokText(tok)}`, tok.start, tok.end);
     } else {
-      this.error('syntax.expected-eq', `'${key}' needs '= value' (a setting) or '{ … }' (a section)`, keyTok.start, keyTok.end);
+      this.error('syntax.expected-eq', `'${shortName(key)}' needs '= value' (a setting) or '{ … }' (a section)`, keyTok.start, keyTok.end);
     }
   }
 

@@ -5,8 +5,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BareMachine, type BareRunResult } from '../../../emulator/src/cpu/testing/bareMachine';
+import { I8042 } from '../../../emulator/src/devices/i8042';
+import { PicPair } from '../../../emulator/src/devices/i8259';
+import { A20Gate } from '../../../emulator/src/devices/signals';
 
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cpu');
+
+/** The programs that must exit through isa-debug-exit with identical output (qemuDiff.test.ts). */
+export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'descriptors', 'segload', 'farxfer', 'intgates', 'tasks', 'paging', 'pagebits', 'faults', 'system', 'hlt', 'vm86', 'fpu', 'fpugrid', 'fpuround'];
+/** Programs that end in a triple fault instead (their own test in qemuDiff.test.ts). */
+export const SHUTDOWN_PROGRAMS = ['triple'];
 export const CACHE = join(__dirname, '..', '..', '.cache', 'cpu');
 
 /** Assemble `name`.asm; returns the image path. Fails loudly if nasm is missing. */
@@ -25,24 +33,47 @@ export function assemble(name: string): string {
 
 export interface QemuResult { output: string; exitCode: number | null }
 
-/** Run the image as QEMU's BIOS with the debug console on 0xE9 and isa-debug-exit on 0xF4. */
+/**
+ * Run the image as QEMU's BIOS with the debug console on 0xE9 and isa-debug-exit on 0xF4. The
+ * CPU model is a Pentium II without the local APIC, like ours: with an APIC QEMU routes the
+ * i8259's INTR through LINT0, which nothing programs here, and no external interrupt arrives.
+ */
 export function runQemu(image: string, timeoutMs = 60_000, extraArgs: string[] = []): QemuResult {
   const outFile = `${image}.${process.pid}.qemu.txt`;
   rmSync(outFile, { force: true });
   const r = spawnSync('qemu-system-i386', [
-    '-M', 'pc', '-cpu', 'pentium2', '-m', '32', '-bios', image, '-nodefaults', '-display', 'none',
+    '-M', 'pc', '-cpu', 'pentium2,-apic', '-m', '32', '-bios', image, '-nodefaults', '-display', 'none',
     '-debugcon', `file:${outFile}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', ...extraArgs,
   ], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    const partial = existsSync(outFile) ? readFileSync(outFile, 'latin1') : '';
+    rmSync(outFile, { force: true });
+    throw new Error(`QEMU did not finish within ${timeoutMs} ms; output so far:\n${partial.slice(-500)}`);
+  }
   if (r.error) throw new Error(`qemu-system-i386 is required (apt-get install qemu-system-x86): ${r.error.message}`);
   const output = existsSync(outFile) ? readFileSync(outFile, 'latin1') : '';
   rmSync(outFile, { force: true });
   return { output, exitCode: r.status };
 }
 
-/** Run under our CPU; `preload` bytes are placed in RAM first (like QEMU's -device loader). */
-export function runOurs(image: string, budget = 200_000_000, preload?: { addr: number; data: Uint8Array }): BareRunResult {
+/**
+ * Run under our CPU; `preload` bytes are placed in RAM first (like QEMU's -device loader).
+ * Our i8259 pair and i8042 are added to the bare machine, as QEMU's pc machine has them: the
+ * keyboard controller's command 0xD2 is the programs' deterministic interrupt source (hlt.asm).
+ * `configure` sees the machine before it runs (e.g. to set the CPU's translation threshold).
+ */
+export function runOurs(image: string, budget = 200_000_000, preload?: { addr: number; data: Uint8Array }, configure?: (m: BareMachine) => void): BareRunResult {
   const m = new BareMachine(new Uint8Array(readFileSync(image)));
+  const pic = new PicPair();
+  pic.register(m.io);
+  pic.onIntrChange = () => m.cpu.notifyInterrupt();
+  m.cpu.intr = pic;
+  // QEMU's i8042 and port 0x92 drive one A20 line: the last write wins.
+  const a20 = new A20Gate();
+  a20.onChange((on) => m.mem.setA20(on));
+  new I8042(pic, a20, () => m.cpu.requestStop('stopped')).register(m.io);
   if (preload) m.mem.load(preload.addr, preload.data);
+  configure?.(m);
   return m.run(budget);
 }
 

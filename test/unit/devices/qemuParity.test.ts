@@ -141,6 +141,22 @@ describe('devices: register-level parity with QEMU (qtest)', function () {
     compare(ours, qemu);
   });
 
+  it('i8042 loopback (0xD2/0xD3) answers while both interfaces are disabled, as Linux probes it', async () => {
+    const ops: Op[] = [];
+    // Linux's i8042_check_mux: command byte 0x30 (keyboard and AUX disabled, no interrupts),
+    // then AUX loopback of 0xF0; it polls the status for OBF and reads the byte back.
+    ops.push(['outb', 0x64, 0x60], ['outb', 0x60, 0x30]);
+    ops.push(['outb', 0x64, 0xd3], ['outb', 0x60, 0xf0], ['inb', 0x64, 'aux loop st'], ['inb', 0x60, 'aux loop'], ['inb', 0x64, 'aux loop st after']);
+    ops.push(['outb', 0x64, 0xd2], ['outb', 0x60, 0x5a], ['inb', 0x64, 'kbd loop st'], ['inb', 0x60, 'kbd loop'], ['inb', 0x64, 'kbd loop st after']);
+    ops.push(['outb', 0x64, 0x20], ['inb', 0x60, 'ccb']);
+    const ours = runOurs(p, ops);
+    const qemu = await runQemu(ops, qemuArgs());
+    for (const m of [ours, qemu]) for (const [k, v] of m) if (/ st( after)?$/.test(k)) m.set(k, v & ~0x08); // A2: see above
+    compare(ours, qemu);
+    assert.equal(ours.get('aux loop'), 0xf0);
+    assert.equal(ours.get('aux loop st')! & 0x21, 0x21, 'AUX data in the output buffer');
+  });
+
   it('16550A on COM1/COM2: reset values, FIFO id, loopback MSR', async () => {
     const ops: Op[] = [];
     for (const base of [0x3f8, 0x2f8]) {

@@ -92,8 +92,8 @@ describe('lvm TextMate grammar', () => {
     ].join('\n');
     const t = tokenize(text);
     assert.equal(scopeOf(t, '# LVM configuration'), 'comment.line.number-sign.lvm');
-    assert.equal(scopeOf(t, 'devices'), 'entity.name.section.lvm');
-    assert.equal(scopeOf(t, 'filter'), 'variable.other.property.lvm');
+    assert.equal(scopeOf(t, 'devices'), 'entity.name.namespace.section.lvm');
+    assert.equal(scopeOf(t, 'filter'), 'keyword.other.definition.lvm');
     assert.equal(scopeOf(t, '='), 'keyword.operator.assignment.lvm');
     assert.equal(scopeOf(t, 'a|^/dev/sd.*|'), 'string.quoted.double.lvm');
     assert.equal(scopeOf(t, 'r|.*|'), 'string.quoted.single.lvm');
@@ -101,7 +101,7 @@ describe('lvm TextMate grammar', () => {
     assert.equal(scopeOf(t, '0'), 'constant.numeric.lvm');
     assert.equal(scopeOf(t, '/dev'), 'string.unquoted.lvm');
     assert.equal(scopeOf(t, 'yes'), 'constant.language.boolean.lvm');
-    assert.equal(scopeOf(t, 'global/umask'), 'variable.other.property.lvm');
+    assert.equal(scopeOf(t, 'global/umask'), 'keyword.other.definition.lvm');
     assert.equal(scopeOf(t, '077'), 'constant.numeric.lvm');
     assert.equal(scopeOf(t, '\\"'), 'constant.character.escape.lvm');
     assert.equal(scopeOf(t, '-1.5'), 'constant.numeric.lvm');

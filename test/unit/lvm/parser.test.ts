@@ -134,4 +134,20 @@ describe('lvm parser', () => {
       for (const e of res.errors) assert.ok(e.span.start.offset <= e.span.end.offset && e.span.end.offset <= s.length);
     }
   });
+
+  it('points at a string that spans lines when a syntax error follows it (a closing quote may be missing)', () => {
+    // The quote after /dev is missing: the string ends at the quote on line 5, and the `'` after it
+    // opens another up to line 8, where lvmconfig stops (at byte 68, the x).
+    const text = 'devices {\n\tdir = "/dev\n\tscan_lvs = 1\n}\nlog {\t# " \'\n  silent = 0\n}\n\'x\' = 1\nallocation { }\n';
+    const r = parse(text);
+    const hint = r.errors.find((e) => e.code === 'syntax.multiline-string');
+    assert.ok(hint, JSON.stringify(r.errors));
+    assert.equal(hint.severity, 'warning');
+    assert.deepEqual([hint.span.start.line, hint.span.start.character, spanText(text, hint)], [1, 7, '"']);
+    assert.match(hint.message, /runs from line 2 to line 5.*error on line 8/);
+    assert.ok(errorsOf(text).length > 0);
+    // Lines inside a string are fine on their own, and so is a string after the error.
+    assert.deepEqual(parse('devices { dir = "/d\nev" }\n').errors, []);
+    assert.ok(!parse('devices { scan_lvs 1 }\nglobal { a = "x\ny" }\n').errors.some((e) => e.code === 'syntax.multiline-string'));
+  });
 });

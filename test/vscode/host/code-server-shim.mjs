@@ -13,6 +13,11 @@
 // Run it inside a loopback-only network namespace (scripts/vscode-test.mjs does); in addition,
 // every request the browser makes to a host other than loopback is aborted here.
 //
+// The extension host cannot see the workbench's DOM, and code-server has no command that exposes
+// the editor's tokens. So the shim serves a loopback-only "workbench probe" that the tests reach
+// through VIRT_STUDIO_WORKBENCH_PROBE (see workbenchProbe.mjs): it reads what the browser actually
+// rendered for an open editor — each line's token spans with their computed colours.
+//
 // Environment: VIRT_STUDIO_TEST_LOG (a file the tests append progress to: echoed here as it
 // grows), VIRT_STUDIO_SHIM_VERBOSE=1 (echo the workbench's and code-server's own logs).
 import { spawn } from 'node:child_process';
@@ -21,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { toolEnv, toolPaths } from '../../../scripts/vscode-tools.mjs';
+import { startWorkbenchProbe } from './workbenchProbe.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const verbose = process.env.VIRT_STUDIO_SHIM_VERBOSE === '1';
@@ -73,6 +79,10 @@ writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
   'git.openRepositoryInParentFolders': 'never',
 }, null, 2));
 
+// The page is set once the workbench is open; the probe answers 503 until then.
+let page;
+const probe = await startWorkbenchProbe(() => page);
+
 const tools = toolPaths();
 const env = {
   ...toolEnv(tools),
@@ -82,6 +92,8 @@ const env = {
   XDG_RUNTIME_DIR: join(state, 'runtime'),
   TMPDIR: join(state, 'tmp'),
   EXTENSIONS_GALLERY: '{}',
+  // Inherited by the extension host, where the tests run.
+  VIRT_STUDIO_WORKBENCH_PROBE: probe.url,
 };
 delete env.PORT; // code-server would take it over --bind-addr
 
@@ -138,7 +150,7 @@ try {
     if (verbose) say(`blocked ${route.request().url()}`);
     return route.abort('blockedbyclient');
   });
-  const page = await context.newPage();
+  page = await context.newPage();
   if (verbose) {
     page.on('console', (m) => say(`console.${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => say(`page error: ${e.message}`));
@@ -172,6 +184,7 @@ try {
   stopTail();
   await browser?.close().catch(() => {});
   await stopServer();
+  probe.close();
   if (process.env.VIRT_STUDIO_KEEP_STATE !== '1') rmSync(state, { recursive: true, force: true });
 }
 process.exit(typeof exitCode === 'number' ? exitCode : 1);

@@ -29,8 +29,10 @@ export class SingleStepRunner {
   private readonly written = new Set<number>();
   private readonly touched: number[] = [];
 
-  constructor() {
+  /** `translate`: run each test's instruction as a translated block (tests the block compiler). */
+  constructor(opts: { translate?: boolean } = {}) {
     this.cpu = new Cpu({ memory: this.mem, io: new IoBus() });
+    if (opts.translate) this.cpu.blocks.hotThreshold = 1;
     this.mem.setA20(true);
     for (let p = 0; p < MEM_SIZE >>> 12; p++) this.mem.codePages[p] = 1;
     this.mem.onCodeWrite((addr, len) => {
