@@ -54,6 +54,8 @@ export class VirtDebugSession extends LoggingDebugSession {
   private launchArgs: LaunchArguments | undefined;
   private symbols = new SymbolTable();
   private cpu: CpuSnapshot | undefined;
+  /** The bytes at CS:EIP as of the last stop (what step over decodes). */
+  private codeAtPc: { address: number; bytes: Uint8Array } | undefined;
   private readonly disassembler = new Disassembler();
   private instructionBreakpoints: WorkerBreakpoint[] = [];
   private functionBreakpoints: WorkerBreakpoint[] = [];
@@ -167,7 +169,8 @@ export class VirtDebugSession extends LoggingDebugSession {
     if (host !== this.host) return; // an event from a machine we already replaced (restart)
     switch (e.event) {
       case 'stopped': {
-        this.cpu = undefined;
+        this.cpu = e.cpu;
+        this.codeAtPc = { address: this.pc(e.cpu), bytes: e.code };
         if (this.stepOutBreakpoint) {
           this.stepOutBreakpoint = undefined;
           void this.pushBreakpoints();
@@ -259,6 +262,7 @@ export class VirtDebugSession extends LoggingDebugSession {
 
   /** Runs the guest until `address` with the stack unwound to `condition`; stops as a step. */
   private async runTo(address: number, condition: string): Promise<void> {
+    if (this.lastStats.running) throw new Error('the guest is running; pause it before stepping');
     this.stepOutBreakpoint = { id: STEP_BREAKPOINT_ID, address: address >>> 0, condition };
     await this.pushBreakpoints();
     await this.resume();
@@ -269,7 +273,8 @@ export class VirtDebugSession extends LoggingDebugSession {
     await this.answer(response, async () => {
       const cpu = await this.snapshot();
       const pc = this.pc(cpu);
-      const [insn] = this.disassembler.decode(await this.readLinear(pc, 15), pc, this.codeBitness(cpu), 1);
+      const code = this.codeAtPc?.address === pc ? this.codeAtPc.bytes : await this.readLinear(pc, 15);
+      const [insn] = this.disassembler.decode(code, pc, this.codeBitness(cpu), 1);
       if (insn && !insn.invalid && /^call\b/.test(insn.text)) {
         const sp = this.stackPointerName(cpu);
         await this.runTo(pc + insn.bytes.length, `${sp} >= ${hex(this.reg(cpu, 'esp') & (sp === 'sp' ? 0xffff : 0xffffffff))}`);
@@ -666,6 +671,7 @@ export class VirtDebugSession extends LoggingDebugSession {
       const { written } = await this.requireHost().request({ kind: 'writeMemory', address, data, space });
       response.body = { bytesWritten: written };
       this.cpu = undefined;
+      this.codeAtPc = undefined;
       if (this.clientSupportsMemoryEvent) this.sendEvent(new MemoryEvent(args.memoryReference, args.offset ?? 0, written));
       if (this.clientSupportsInvalidated) this.sendEvent(new InvalidatedEvent(['variables']));
     });

@@ -17,7 +17,7 @@
 
 import { ARITH, CS } from './constants';
 import type { Cpu } from './cpu';
-import { readTsc, shiftOp } from './execute';
+import { imul32, readTsc, shiftOp } from './execute';
 
 /** Runs the block; returns the number of instructions retired (exits with `c.eip` set). */
 export type BlockFn = (c: Cpu, budget: number) => number;
@@ -99,6 +99,25 @@ interface Operand { reg: number; mod: number; rm: number; seg: number; off: stri
 const RAM = ['', 'm8', 'm16', '', 'm32'];
 const SHIFT = [0, 0, 1, 0, 2];
 const ALIGNED = ['', '', ' && (l & 1) === 0', '', ' && (l & 3) === 0'];
+
+/**
+ * PUSH of `v` (an expression evaluated first): with a 32-bit stack the fast RAM path inline,
+ * otherwise (and for a 16-bit stack) Cpu.push16/32, exactly as the interpreter does it.
+ */
+function pushCode(size: number, v: string): string {
+  const stack: Operand = { reg: 0, mod: 0, rm: 0, seg: 2, off: 'sp' };
+  return `{ const v = ${v}; if (c.ss32) { const sp = (r[4] - ${size}) | 0; const l = ${lin(stack, size, true)}; const e = tlb[l >>> 12]; ` +
+    `if ((e & c.wMask) === c.wMask${ALIGNED[size]}) ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}] = v; else c.wr${size * 8}(l, v); r[4] = sp; } ` +
+    `else c.push${size * 8}(v); }`;
+}
+
+/** POP into the new variable `v` (statements; ESP is updated before `v` is stored anywhere). */
+function popCode(size: number): string {
+  const stack: Operand = { reg: 0, mod: 0, rm: 0, seg: 2, off: 'sp' };
+  return `let v; if (c.ss32) { const sp = r[4]; const l = ${lin(stack, size, false)}; const e = tlb[l >>> 12]; ` +
+    `if ((e & c.rMask) === c.rMask${ALIGNED[size]}) v = ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}]; else v = c.rd${size * 8}(l); r[4] = sp + ${size}; } ` +
+    `else v = c.pop${size * 8}();`;
+}
 
 /** Linear address of memory operand `o` (what Cpu.linR/linW compute, with their checks when the segment needs them). */
 function lin(o: Operand, size: number, write: boolean): string {
@@ -245,14 +264,14 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = regSet(osz, n, `c.${fn}(${regGet(osz, n)}, ${MASK[osz]})`);
       } else if (op >= 0x50 && op <= 0x57) {
         memory = true;
-        code = `c.push${osz * 8}(r[${op & 7}]);`;
+        code = pushCode(osz, `r[${op & 7}]`);
       } else if (op >= 0x58 && op <= 0x5f) {
         memory = true;
-        code = `{ const v = c.pop${osz * 8}(); ${regSet(osz, op & 7, 'v')} }`;
+        code = `{ ${popCode(osz)} ${regSet(osz, op & 7, 'v')} }`;
       } else if (op === 0x68 || op === 0x6a) {
         memory = true;
         const v = op === 0x6a ? s8() : imm(osz);
-        code = `c.push${osz * 8}(${osz === 4 ? v | 0 : v & 0xffff});`;
+        code = pushCode(osz, String(osz === 4 ? v | 0 : v & 0xffff));
       } else if (op >= 0x70 && op <= 0x7f) {
         const d = s8();
         const target = next() + d;
@@ -283,6 +302,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = regSet(osz, o.reg, o.off);
       } else if (op === 0x90) {
         code = '';
+      } else if ((op === 0x69 || op === 0x6b) && o32) { // IMUL r32, r/m32, imm
+        const o = modrm();
+        const e = readE(4, o);
+        code = regSet(4, o.reg, `imul32(c, ${e}, ${op === 0x69 ? s32() : s8()})`);
       } else if (op >= 0x91 && op <= 0x97) { // XCHG eAX, r
         code = `{ const v = ${regGet(osz, 0)}; ${regSet(osz, 0, regGet(osz, op & 7))} ${regSet(osz, op & 7, 'v')} }`;
       } else if (op === 0xc9) { // LEAVE
@@ -313,14 +336,15 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = rmw(size, o, (v) => `const x = shiftOp(c, ${o.reg}, ${v}, ${count}, ${size * 8});`);
       } else if (op === 0xc3) { // RET near
         memory = true;
-        code = `{ const t = ${o32 ? 'c.peek32(0) >>> 0' : 'c.peek16(0)'}; if (t > c.segLimit[${CS}]) c.raiseGP(0); c.eip = t; c.adjustSp(${osz}); }`;
+        // The target is checked before ESP moves: pop into v, undo the ESP update on a bad target.
+        code = `{ const esp = r[4]; ${popCode(osz)} const t = v${o32 ? ' >>> 0' : ''}; if (t > c.segLimit[${CS}]) { r[4] = esp; c.raiseGP(0); } c.eip = t; }`;
         branch = true;
       } else if (op === 0xe8) { // CALL rel
         memory = true;
         const d = o32 ? s32() : (u16() << 16) >> 16;
         const ret = next();
         const t = o32 ? (ret + d) >>> 0 : (ret + d) & 0xffff;
-        code = `if (${t} > c.segLimit[${CS}]) c.raiseGP(0); c.push${osz * 8}(${ret}); c.eip = ${t};`;
+        code = `if (${t} > c.segLimit[${CS}]) c.raiseGP(0); ${pushCode(osz, String(ret))} c.eip = ${t};`;
         branch = true;
       } else if (op === 0xe9 || op === 0xeb) { // JMP rel
         const d = op === 0xeb ? s8() : o32 ? s32() : (u16() << 16) >> 16;
@@ -346,12 +370,12 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           code = rmw(size, o, (v) => `const x = c.${o.reg === 0 ? 'inc' : 'dec'}(${v}, ${MASK[size]});`);
         } else if (op === 0xff && (o.reg === 2 || o.reg === 4)) {
           const t = o32 ? `${readE(4, o)} >>> 0` : readE(2, o);
-          const push = o.reg === 2 ? `c.push${osz * 8}(${next()}); ` : '';
+          const push = o.reg === 2 ? `${pushCode(osz, String(next()))} ` : '';
           code = `{ const t = ${t}; if (t > c.segLimit[${CS}]) c.raiseGP(0); ${push}c.eip = t; }`;
           if (o.reg === 2) memory = true;
           branch = true;
         } else if (op === 0xff && o.reg === 6) {
-          code = `c.push${osz * 8}(${readE(osz, o)});`;
+          code = pushCode(osz, readE(osz, o));
           memory = true;
         } else throw UNSUPPORTED;
       } else if (op === 0x0f) {
@@ -368,6 +392,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           const e = readE(size, o);
           const v = op2 < 0xbe ? e : size === 1 ? `((${e} << 24) >> 24)` : `((${e} << 16) >> 16)`;
           code = regSet(osz, o.reg, v);
+        } else if (op2 === 0xaf && o32) { // IMUL r32, r/m32
+          const o = modrm();
+          const e = readE(4, o);
+          code = regSet(4, o.reg, `imul32(c, ${regGet(4, o.reg)}, ${e})`);
         } else if (op2 === 0x31) { // RDTSC
           code = 'if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0); { const t = readTsc(c); r[0] = t % 0x100000000; r[2] = Math.floor(t / 0x100000000); }';
         } else if (op2 >= 0x90 && op2 <= 0x9f) { // SETcc
@@ -404,7 +432,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   } else {
     src = `const k = 0; ${body.join('\n')}${ended ? `\nreturn ${count};` : ''}`;
   }
-  const factory = new Function('shiftOp', 'readTsc', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
-  return { fn: factory(shiftOp, readTsc) as BlockFn, eips, count, end: q, loops };
+  const factory = new Function('shiftOp', 'readTsc', 'imul32', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
+  return { fn: factory(shiftOp, readTsc, imul32) as BlockFn, eips, count, end: q, loops };
 }
 
