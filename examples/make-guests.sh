@@ -2,6 +2,8 @@
 # Builds the guests the example domain XMLs boot, into examples/images/ (or $1):
 #   bootsector.raw / bootsector.qcow2  a nasm boot sector that prints on COM1 and the screen
 #   vmlinuz-686                        Debian's i386 kernel (linux-image-686's dependency)
+#   vmlinuz-686.release                its `uname -r` and Debian version, two lines (what
+#                                      `uname -a` in the guest must show)
 #   initramfs.cpio.gz                  busybox-static (i386) with an /init that starts a shell
 # Needs: nasm, qemu-img, cpio, gzip, apt-get/dpkg with the i386 architecture enabled
 # (dpkg --add-architecture i386 && apt-get update). Re-running reuses what is already there.
@@ -69,18 +71,22 @@ ASM
 fi
 
 # --- packages -----------------------------------------------------------------------------
-fetch() { # fetch PKG DIR: apt-get download + dpkg -x
+fetch() { # fetch PKG DIR: apt-get download + dpkg -x; the package version goes to DIR.version
   mkdir -p "$2"
   ( cd "$tmp" && apt-get download "$1" >/dev/null )
-  dpkg -x "$tmp"/$(echo "$1" | sed 's/:.*//')_*.deb "$2"
+  deb=$(ls "$tmp"/$(echo "$1" | sed 's/:.*//')_*.deb)
+  dpkg -x "$deb" "$2"
+  dpkg-deb -f "$deb" Version > "$2.version"
   rm -f "$tmp"/*.deb
 }
 
-if [ ! -f "$out/vmlinuz-686" ]; then
+if [ ! -f "$out/vmlinuz-686" ] || [ ! -f "$out/vmlinuz-686.release" ]; then
   pkg=$(apt-cache depends linux-image-686:i386 | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
   [ -n "$pkg" ] || { echo "make-guests: cannot resolve linux-image-686:i386 (enable i386: dpkg --add-architecture i386 && apt-get update)" >&2; exit 1; }
   fetch "$pkg" "$tmp/kernel"
-  cp "$tmp"/kernel/boot/vmlinuz-* "$out/vmlinuz-686"
+  image=$(ls "$tmp"/kernel/boot/vmlinuz-*)
+  printf '%s\n%s\n' "${image##*/vmlinuz-}" "$(cat "$tmp/kernel.version")" > "$out/vmlinuz-686.release"
+  cp "$image" "$out/vmlinuz-686"
 fi
 
 if [ ! -f "$out/initramfs.cpio.gz" ]; then

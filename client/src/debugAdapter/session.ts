@@ -10,7 +10,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { compileCondition } from '../../../emulator/src/worker/condition';
 import { EmulatorHost } from '../../../emulator/src/worker/host';
 import type {
-  BootSpec, Breakpoint as WorkerBreakpoint, CpuSnapshot, DataBreakpoint as WorkerDataBreakpoint, StopReason, WorkerEvent,
+  BootSpec, Breakpoint as WorkerBreakpoint, CpuSnapshot, Stats, DataBreakpoint as WorkerDataBreakpoint, StopReason, WorkerEvent,
 } from '../../../emulator/src/worker/protocol';
 import { DescriptorTablesRequest, KeyboardRequest, ScreenRequest, SerialInputRequest, SerialOutputEvent, ScreenChangedEvent, StatsEvent, StatsRequest, TranslateRequest } from './customProtocol';
 import { decodeTable } from './descriptors';
@@ -54,6 +54,8 @@ export class VirtDebugSession extends LoggingDebugSession {
   private launchArgs: LaunchArguments | undefined;
   private symbols = new SymbolTable();
   private cpu: CpuSnapshot | undefined;
+  /** The bytes at CS:EIP as of the last stop (what step over decodes). */
+  private codeAtPc: { address: number; bytes: Uint8Array } | undefined;
   private readonly disassembler = new Disassembler();
   private instructionBreakpoints: WorkerBreakpoint[] = [];
   private functionBreakpoints: WorkerBreakpoint[] = [];
@@ -62,6 +64,8 @@ export class VirtDebugSession extends LoggingDebugSession {
   private nextBreakpointId = 1;
   private clientSupportsInvalidated = false;
   private clientSupportsMemoryEvent = false;
+  /** The worker's last periodic figures; the status bar also hears of every stop and resume. */
+  private lastStats: Stats = { instructions: 0, mips: 0, running: false, virtualTimeNs: 0 };
 
   constructor(private readonly workerScript: string) {
     super();
@@ -165,7 +169,8 @@ export class VirtDebugSession extends LoggingDebugSession {
     if (host !== this.host) return; // an event from a machine we already replaced (restart)
     switch (e.event) {
       case 'stopped': {
-        this.cpu = undefined;
+        this.cpu = e.cpu;
+        this.codeAtPc = { address: this.pc(e.cpu), bytes: e.code };
         if (this.stepOutBreakpoint) {
           this.stepOutBreakpoint = undefined;
           void this.pushBreakpoints();
@@ -178,6 +183,7 @@ export class VirtDebugSession extends LoggingDebugSession {
         if (e.breakpointId !== undefined && !stepped) stopped.body.hitBreakpointIds = [e.breakpointId];
         if (e.reason === 'triple-fault' || e.reason === 'exception') stopped.body.description = e.detail;
         this.sendEvent(stopped);
+        this.sendStats({ running: false, mips: 0 });
         // The guest ran: any memory a view shows may have changed (linear and physical views).
         if (this.clientSupportsMemoryEvent && e.reason !== 'entry') {
           this.sendEvent(new MemoryEvent(formatReference(0), 0, 0x100000000));
@@ -187,6 +193,7 @@ export class VirtDebugSession extends LoggingDebugSession {
       }
       case 'continued':
         this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+        this.sendStats({ running: true });
         break;
       case 'serialOutput': {
         const data = Buffer.from(e.data).toString('latin1');
@@ -201,6 +208,7 @@ export class VirtDebugSession extends LoggingDebugSession {
         this.sendEvent(new DapEvent(ScreenChangedEvent.event, {}));
         break;
       case 'stats':
+        this.lastStats = e.stats;
         this.sendEvent(new DapEvent(StatsEvent.event, e.stats));
         break;
       case 'warning':
@@ -211,6 +219,11 @@ export class VirtDebugSession extends LoggingDebugSession {
         this.sendEvent(new TerminatedEvent());
         break;
     }
+  }
+
+  private sendStats(change: Partial<Stats>): void {
+    this.lastStats = { ...this.lastStats, ...change };
+    this.sendEvent(new DapEvent(StatsEvent.event, this.lastStats));
   }
 
   // ---- execution control ----
@@ -249,6 +262,7 @@ export class VirtDebugSession extends LoggingDebugSession {
 
   /** Runs the guest until `address` with the stack unwound to `condition`; stops as a step. */
   private async runTo(address: number, condition: string): Promise<void> {
+    if (this.lastStats.running) throw new Error('the guest is running; pause it before stepping');
     this.stepOutBreakpoint = { id: STEP_BREAKPOINT_ID, address: address >>> 0, condition };
     await this.pushBreakpoints();
     await this.resume();
@@ -259,7 +273,8 @@ export class VirtDebugSession extends LoggingDebugSession {
     await this.answer(response, async () => {
       const cpu = await this.snapshot();
       const pc = this.pc(cpu);
-      const [insn] = this.disassembler.decode(await this.readLinear(pc, 15), pc, this.codeBitness(cpu), 1);
+      const code = this.codeAtPc?.address === pc ? this.codeAtPc.bytes : await this.readLinear(pc, 15);
+      const [insn] = this.disassembler.decode(code, pc, this.codeBitness(cpu), 1);
       if (insn && !insn.invalid && /^call\b/.test(insn.text)) {
         const sp = this.stackPointerName(cpu);
         await this.runTo(pc + insn.bytes.length, `${sp} >= ${hex(this.reg(cpu, 'esp') & (sp === 'sp' ? 0xffff : 0xffffffff))}`);
@@ -656,6 +671,7 @@ export class VirtDebugSession extends LoggingDebugSession {
       const { written } = await this.requireHost().request({ kind: 'writeMemory', address, data, space });
       response.body = { bytesWritten: written };
       this.cpu = undefined;
+      this.codeAtPc = undefined;
       if (this.clientSupportsMemoryEvent) this.sendEvent(new MemoryEvent(args.memoryReference, args.offset ?? 0, written));
       if (this.clientSupportsInvalidated) this.sendEvent(new InvalidatedEvent(['variables']));
     });

@@ -1,9 +1,10 @@
 // x87 FPU. Precision: values are held as IEEE double (53-bit significand), not 80-bit extended.
 // Loads/stores of m80 convert (rounding to double on load); the precision-control field is
-// recorded but arithmetic always rounds to double, and the rounding-control field is honoured
-// for integer conversion (FIST/FISTP/FRNDINT) only. Status/control/tag words, the register
-// stack, stack faults, the exception flags with their masks, and the FSAVE/FRSTOR/FSTENV/FLDENV
-// memory images are exact. Unmasked exceptions set ES/B and raise #MF at the next waiting FPU
+// recorded but arithmetic always rounds to double, in the direction the rounding-control field
+// selects for the basic operations (add/sub/mul/div/sqrt), integer conversions (FIST/FISTP/
+// FRNDINT) and single-precision stores; transcendentals round to nearest.
+// Status/control/tag words, the register stack, stack faults, the exception flags with their
+// masks, and the FSAVE/FRSTOR/FSTENV/FLDENV memory images are exact. Unmasked exceptions set ES/B and raise #MF at the next waiting FPU
 // instruction when CR0.NE is set (the P6 native mode Linux uses).
 
 import type { Cpu } from './cpu';
@@ -13,8 +14,8 @@ const C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, BUSY = 0x8000;
 const TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3;
 const EFL_CF = 1, EFL_PF = 4, EFL_ZF = 0x40;
 
-/** A QNaN with the sign set: the x87 "real indefinite". */
-const INDEFINITE = -NaN;
+/** A QNaN with the sign set: the x87 "real indefinite" (built from its bits: `-NaN` loses the sign). */
+const INDEFINITE = new Float64Array(new Uint32Array([0, 0xfff80000]).buffer)[0];
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -186,8 +187,19 @@ function readI64(c: Cpu): number {
 }
 
 function writeM32f(c: Cpu, v: number): void {
-  f32[0] = v;
-  if (f32[0] !== v && !Number.isNaN(v)) c.fpu.signal(PE);
+  f32[0] = v; // round to nearest even
+  if (f32[0] !== v && !Number.isNaN(v)) {
+    c.fpu.signal(PE);
+    // Directed rounding (RC): step one single-precision ulp when nearest went the wrong way
+    // (this also turns an overflow to infinity into the largest finite value where RC says so).
+    const r = f32[0], rc = (c.fpu.control >> 10) & 3;
+    const neg = (u32f[0] >>> 31) !== 0;
+    if ((rc === 1 && r > v) || (rc === 2 && r < v) || (rc === 3 && Math.abs(r) > Math.abs(v))) {
+      // the bit pattern orders magnitudes: +1 grows |r|, -1 shrinks it (to 0x7f7fffff from inf)
+      const magnitudeUp = (rc === 1 && neg) || (rc === 2 && !neg);
+      u32f[0] = magnitudeUp ? u32f[0] + 1 : u32f[0] - 1;
+    }
+  }
   c.wr32(lin(c, 0, 4, true), u32f[0]);
 }
 function writeM64f(c: Cpu, v: number): void {
@@ -228,23 +240,77 @@ function writeInt(c: Cpu, v: number, bits: number): void {
 
 /** The eight D8/DC/DA/DE arithmetic forms: ADD MUL COM COMP SUB SUBR DIV DIVR. */
 function arith(f: Fpu, op: number, a: number, b: number): number | null {
-  if (Number.isNaN(a) || Number.isNaN(b)) { if (!f.signal(IE)) return null; return INDEFINITE; }
+  // Register values are quiet NaNs (loads quiet signalling ones and raise IE there), and a quiet
+  // NaN operand propagates without IE (SDM, x87 NaN handling): the NaN with the larger significand.
+  if (Number.isNaN(a) || Number.isNaN(b)) return propagateNaN(a, b);
   let r: number;
   switch (op) {
-    case 0: r = a + b; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
-    case 1: r = a * b; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
-    case 4: r = a - b; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
-    case 5: r = b - a; if (Number.isNaN(r) && !f.signal(IE)) return null; break;
+    case 0: r = a + b; break;
+    case 1: r = a * b; break;
+    case 4: r = a - b; break;
+    case 5: r = b - a; break;
     case 6: r = divide(f, a, b); break;
     default: r = divide(f, b, a); break;
   }
-  if (Number.isNaN(r)) return r;
+  // inf-inf, 0*inf, 0/0, inf/inf: invalid operation, the result is the real indefinite
+  if (Number.isNaN(r)) return f.signal(IE) ? INDEFINITE : null;
   if (!Number.isFinite(r) && Number.isFinite(a) && Number.isFinite(b) && !((op === 6 && b === 0) || (op === 7 && a === 0))) {
     if (!f.signal(OE | PE)) return null;
-  } else if (!isExact(op, a, b, r)) {
-    if (!f.signal(PE)) return null;
+  } else {
+    const err = roundingError(op, a, b, r);
+    if (err !== 0) {
+      if (!f.signal(PE)) return null;
+      r = applyRounding(r, err, f.control);
+    }
   }
   return r;
+}
+
+/** The QNaN result of an operation on NaN operand(s): the NaN, or of two the larger significand. */
+function propagateNaN(a: number, b: number): number {
+  if (!Number.isNaN(b)) return a;
+  if (!Number.isNaN(a)) return b;
+  f64[0] = a;
+  const ah = u32[1] & 0xfffff, al = u32[0] >>> 0;
+  f64[0] = b;
+  const bh = u32[1] & 0xfffff, bl = u32[0] >>> 0;
+  return ah > bh || (ah === bh && al >= bl) ? a : b;
+}
+
+/** Unbiased binary exponent of a finite non-zero double (denormals included), as x87 sees it. */
+function exponentOf(v: number): number {
+  f64[0] = v;
+  const e = (u32[1] >>> 20) & 0x7ff;
+  if (e !== 0) return e - 1023;
+  const hi = u32[1] & 0xfffff;
+  return hi !== 0 ? -1023 - (Math.clz32(hi) - 12) : -1043 - Math.clz32(u32[0]);
+}
+
+/**
+ * FPREM (truncated quotient) / FPREM1 (nearest): [remainder, low 3 quotient bits, partial].
+ * The x87 reduces at most 63 exponent bits per instruction: beyond that it returns a partial
+ * remainder with C2 set, reducing by 32 + (D mod 32) bits (SDM leaves N to the implementation;
+ * this is AMD's documented choice, which Intel parts and QEMU follow, and it makes the last
+ * step of a FPREM loop yield the right quotient bits). JS `%` is the exact fmod.
+ */
+function partialRemainder(x: number, y: number, nearest: boolean): [number, number, boolean] {
+  if (x === 0 || !Number.isFinite(y)) return [x, 0, false];
+  const d = exponentOf(x) - exponentOf(y);
+  if (d >= 64) {
+    const n = 32 + (d % 32);
+    let chunk = Math.abs(y);
+    for (let k = d - n; k > 0; k -= 1000) chunk *= Math.pow(2, Math.min(k, 1000)); // 2^k alone may overflow
+    return [x % chunk, 0, true];
+  }
+  let r = x % y;
+  const ay = Math.abs(y);
+  // low three bits of the truncated quotient, exactly: ((x mod 8y) - (x mod y)) / y in 0..7
+  let q = Math.round(Math.abs((x % (8 * ay)) - r) / ay) & 7;
+  if (nearest) {
+    const ar = Math.abs(r);
+    if (ar > ay / 2 || (ar === ay / 2 && (q & 1))) { r -= Math.sign(x) * ay; q = (q + 1) & 7; }
+  }
+  return [r, q, false];
 }
 
 /** Error term of the product a*b (Dekker/Veltkamp): 0 when p = a*b is exact. */
@@ -254,27 +320,54 @@ function productError(a: number, b: number, p: number): number {
   return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 }
 
-/** Was r the exactly representable result of a op b? Drives the precision (PE) flag. */
-function isExact(op: number, a: number, b: number, r: number): boolean {
-  if (!Number.isFinite(r) || !Number.isFinite(a) || !Number.isFinite(b)) return true;
+/**
+ * Sign of (exact a op b) - r, where r is the double-rounded result: 0 when r is exact (drives
+ * PE), else which way rounding to nearest went (drives directed rounding). Error-free
+ * transforms: TwoSum for sums, Dekker's product error for products and quotients.
+ */
+function roundingError(op: number, a: number, b: number, r: number): number {
+  if (!Number.isFinite(r) || !Number.isFinite(a) || !Number.isFinite(b)) return 0;
   switch (op) {
     case 0: case 4: case 5: { // sums: TwoSum error term
       const x = op === 5 ? b : a, y = op === 0 ? b : op === 4 ? -b : -a;
       const bb = r - x;
-      return (x - (r - bb)) + (y - bb) === 0;
+      return Math.sign((x - (r - bb)) + (y - bb));
     }
-    case 1: return productError(a, b, r) === 0;
-    case 6: return b === 0 || (r * b === a && productError(r, b, r * b) === 0);
-    default: return a === 0 || (r * a === b && productError(r, a, r * a) === 0);
+    case 1: return Math.sign(productError(a, b, r));
+    case 6: return quotientError(a, b, r);
+    default: return quotientError(b, a, r);
   }
 }
 
+/** Sign of n/d - q for q = n/d rounded: n - q*d = (n - p) - pe exactly (p = q*d rounded). */
+function quotientError(n: number, d: number, q: number): number {
+  if (d === 0) return 0;
+  const p = q * d;
+  return Math.sign((n - p) - productError(q, d, p)) * Math.sign(d);
+}
+
+/**
+ * Directed rounding (RC down/up/chop) of a result computed to nearest: step one ulp when nearest
+ * went the wrong way (`err` = sign of exact - r).
+ */
+function applyRounding(r: number, err: number, control: number): number {
+  const rc = (control >> 10) & 3;
+  if (rc === 0 || err === 0 || !Number.isFinite(r)) return r;
+  let dir = 0; // +1 toward +inf, -1 toward -inf
+  if (rc === 1 && err < 0) dir = -1;
+  else if (rc === 2 && err > 0) dir = 1;
+  else if (rc === 3 && r !== 0 && Math.sign(err) !== Math.sign(r)) dir = -Math.sign(r);
+  if (dir === 0) return r;
+  if (r === 0) return dir * Number.MIN_VALUE;
+  f64[0] = r;
+  const grow = (r > 0) === (dir > 0);
+  if (grow) { u32[0] = u32[0] + 1; if (u32[0] === 0) u32[1] = u32[1] + 1; } else { if (u32[0] === 0) u32[1] = u32[1] - 1; u32[0] = u32[0] - 1; }
+  return f64[0];
+}
+
 function divide(f: Fpu, a: number, b: number): number {
-  if (b === 0) {
-    if (a === 0 || Number.isNaN(a)) { f.signal(IE); return INDEFINITE; }
-    if (Number.isFinite(a)) f.signal(ZE);
-  }
-  return a / b;
+  if (b === 0 && Number.isFinite(a) && a !== 0) f.signal(ZE);
+  return a / b; // 0/0 and inf/inf are NaN: the caller signals IE
 }
 
 function compare(f: Fpu, a: number, b: number, unordered: boolean): void {
@@ -552,13 +645,11 @@ function d9reg(c: Cpu, f: Fpu, modrm: number): void {
       }
       case 0xf5: case 0xf8: { // FPREM1 / FPREM
         const x = f.read(0), y = f.read(1); if (x === null || y === null) return;
+        if (Number.isNaN(x) || Number.isNaN(y)) { f.setSt(0, propagateNaN(x, y)); return; }
         if (y === 0 || !Number.isFinite(x)) { if (!f.signal(IE)) return; f.setSt(0, INDEFINITE); return; }
-        let q = x / y;
-        q = modrm === 0xf8 ? Math.trunc(q) : roundByControl(q, 0);
-        const r = modrm === 0xf8 ? x % y : x - q * y;
-        const qi = Math.abs(q) % 8;
+        const [r, qi, partial] = partialRemainder(x, y, modrm === 0xf5);
         f.setSt(0, r);
-        f.status = (f.status & ~(C0 | C1 | C2 | C3)) | ((qi & 4) ? C0 : 0) | ((qi & 2) ? C3 : 0) | ((qi & 1) ? C1 : 0);
+        f.status = (f.status & ~(C0 | C1 | C2 | C3)) | (partial ? C2 : ((qi & 4) ? C0 : 0) | ((qi & 2) ? C3 : 0) | ((qi & 1) ? C1 : 0));
         return;
       }
       case 0xf6: f.top = (f.top - 1) & 7; f.status &= ~C1; return;
@@ -567,8 +658,11 @@ function d9reg(c: Cpu, f: Fpu, modrm: number): void {
         const v = f.read(0); if (v === null) return;
         if (v < 0 && !f.signal(IE)) return;
         const r = Math.sqrt(v);
-        if (Number.isFinite(r) && (r * r !== v || productError(r, r, r * r) !== 0) && !f.signal(PE)) return;
-        f.setSt(0, r); return;
+        // sign of v - r*r, exactly; tiny operands are scaled (by powers of 2) so r*r does not underflow
+        const tiny = v < 1e-250, vs = tiny ? v * 2 ** 600 : v, rs = tiny ? r * 2 ** 300 : r;
+        const err = Number.isFinite(r) ? Math.sign((vs - rs * rs) - productError(rs, rs, rs * rs)) : 0;
+        if (err !== 0 && !f.signal(PE)) return;
+        f.setSt(0, applyRounding(r, err, f.control)); return;
       }
       case 0xfb: { const v = f.read(0); if (v === null) return; f.setSt(0, Math.sin(v)); f.status &= ~C2; f.push(Math.cos(v)); return; }
       case 0xfc: { const v = f.read(0); if (v === null) return; const r = roundByControl(v, f.control); if (r !== v) f.signal(PE); f.setSt(0, r); return; }

@@ -58,7 +58,15 @@ export async function machineConfigFromSpec(spec: BootSpec): Promise<{ config: M
     } catch (err) {
       throw new BootConfigError(`cannot read ${spec.domain}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const r = parseDomainXml(text, { baseDir: dirname(resolve(spec.domain)), memoryLimitMiB: spec.memoryLimitMiB });
+    const options = { baseDir: dirname(resolve(spec.domain)), memoryLimitMiB: spec.memoryLimitMiB };
+    // Files the launch overrides need not exist where the XML says (a domain whose images are
+    // elsewhere, booted with kernel/initrd/disks given): learn their paths, then parse for real.
+    const replaced = new Set<string>();
+    const draft = parseDomainXml(text, { ...options, fileExists: () => true }).config;
+    if (draft?.boot.kind === 'kernel' && spec.kernel) replaced.add(draft.boot.kernel);
+    if (draft?.boot.kind === 'kernel' && draft.boot.initrd && (spec.kernel || spec.initrd)) replaced.add(draft.boot.initrd);
+    if (spec.disks || spec.cdrom) for (const d of draft?.disks ?? []) if (d.source) replaced.add(d.source);
+    const r = parseDomainXml(text, { ...options, fileExists: (path) => replaced.has(path) || existsSync(path) });
     warnings.push(...r.warnings.map((w) => describe(spec.domain!, w)));
     if (r.errors.length > 0 || !r.config) {
       throw new BootConfigError(r.errors.map((e) => describe(spec.domain!, e)).join('\n') || `${spec.domain}: not a bootable domain`);

@@ -154,7 +154,8 @@ export class WorkerController {
     this.running = false;
     this.flushOutput();
     const m = this.machine!;
-    this.post({ event: 'stopped', reason, detail, breakpointId, eip: m.cpu.eip >>> 0 });
+    const { data, readable } = m.readMemory(m.cpu.pcLinear, 15, 'linear');
+    this.post({ event: 'stopped', reason, detail, breakpointId, eip: m.cpu.eip >>> 0, cpu: snapshotCpu(m.cpu), code: data.slice(0, readable) });
   }
 
   private exit(reason: 'shutdown' | 'debug-exit' | 'triple-fault' | 'error', code?: number, message?: string): void {

@@ -152,7 +152,12 @@ export type ResponseEnvelope =
 
 /** Worker → host, unasked. */
 export type WorkerEvent =
-  | { event: 'stopped'; reason: StopReason; detail?: string; breakpointId?: number; eip: number }
+  | {
+    event: 'stopped'; reason: StopReason; detail?: string; breakpointId?: number; eip: number;
+    /** The CPU state at the stop and the bytes at CS:EIP (up to 15, fewer where unmapped): what
+     * a debugger asks for first after every stop, sent along to save the round trips. */
+    cpu: CpuSnapshot; code: Uint8Array;
+  }
   | { event: 'continued' }
   | { event: 'serialOutput'; port: number; data: Uint8Array }
   | { event: 'debugConsole'; text: string }

@@ -45,3 +45,38 @@ export const BOOL_WORDS = ['y', 'yes', 'on', 'true', 'n', 'no', 'off', 'false'];
 export function isBoolWord(s: string): boolean {
   return BOOL_WORDS.includes(s.toLowerCase());
 }
+
+/**
+ * report/time_format, as lvm2 checks it at start-up: printable characters, and after each '%'
+ * one strftime conversion lvm2 allows (no %n), or %E / %O with the letters those modifiers take.
+ * Returns what is wrong, or undefined.
+ */
+export function timeFormatProblem(s: string): string | undefined {
+  if (s === '') return 'lvm2 refuses an empty time format';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c !== '%') {
+      if (c < ' ' || c > '~') return `lvm2 refuses a time format with a non-printable character (at ${i + 1})`;
+      continue;
+    }
+    let allowed = 'aAbBcCdDeFGghHIjklmMpPrRsStTuUVwWxXyYzZ%';
+    let conv = s[++i] ?? '';
+    if (conv === 'E' || conv === 'O') {
+      allowed = conv === 'E' ? 'cCxXyY' : 'deHImMSuUVwWy';
+      conv = s[++i] ?? '';
+      if (!conv || !allowed.includes(conv)) return `lvm2 refuses "%${s[i - 1]}${conv}" in a time format: after %${s[i - 1]} it allows only ${allowed.split('').join(' ')}`;
+      continue;
+    }
+    if (!conv) {
+      return s.endsWith('%%')
+        ? 'lvm2 refuses a time format that ends in %%: it reads the second % as the start of another conversion'
+        : 'lvm2 refuses a time format that ends in a lone %';
+    }
+    if (!allowed.includes(conv)) {
+      return `lvm2 refuses "%${conv}" in a time format; it allows ${allowed.split('').map((x) => `%${x}`).join(' ')}, and %E and %O forms`;
+    }
+    // lvm2 quirk: the second '%' of "%%" starts a conversion again, so "%%" must be followed by one.
+    if (conv === '%') i--;
+  }
+  return undefined;
+}

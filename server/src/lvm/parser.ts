@@ -112,7 +112,8 @@ class Parser {
   private prev: Token | undefined;
   /**
    * The first closed string that spans lines. lvm2 accepts it, but a missing closing quote shows
-   * up exactly like this (the string runs to the next quote), and the error comes later.
+   * up exactly like this (the string runs to the next quote), and the error comes later (or is
+   * on the string itself, read as a name).
    */
   private multiline: Token | undefined;
   private multilineExplained = false;
@@ -140,7 +141,7 @@ class Parser {
   private error(code: string, message: string, start: number, end: number): void {
     this.report('error', code, message, start, end);
     const ml = this.multiline;
-    if (ml && !this.multilineExplained && ml.end <= start) {
+    if (ml && !this.multilineExplained && ml.start <= start) {
       // Point at the quote that may be the real mistake, once, for the first error after it.
       this.multilineExplained = true;
       const [from, to, at] = [this.line(ml.start) + 1, this.line(ml.end - 1) + 1, this.line(start) + 1];

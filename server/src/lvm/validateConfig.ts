@@ -5,7 +5,7 @@
 import type { ParseResult, ScalarNode, Span, ValueNode } from './ast';
 import type { LvmDiagnostic } from './diagnostic';
 import { effectiveTree, type EffectiveNode } from './effective';
-import { ENUMERATIONS, isBoolWord, isValidUnits } from './enumerations';
+import { ENUMERATIONS, isBoolWord, isValidUnits, timeFormatProblem } from './enumerations';
 import { REPLACED_BY, typeName, type SettingDef, type SettingsModel } from './settings';
 
 export type ProfileKind = 'command' | 'metadata';
@@ -190,6 +190,14 @@ class ConfigChecker {
       const s = String(items[0].value);
       if (!isValidUnits(s)) {
         this.add({ code: 'lvm.value.rejected', severity: 'error', span: items[0].span, message: `lvm2 refuses units "${s}": use one of r h b s k m g t p e (upper case for powers of 1000), optionally after a positive number, e.g. "4k"` });
+        return false;
+      }
+      return true;
+    }
+    if (path === 'report/time_format' && items[0]?.kind === 'string') {
+      const problem = timeFormatProblem(String(items[0].value));
+      if (problem) {
+        this.add({ code: 'lvm.value.rejected', severity: 'error', span: items[0].span, message: problem });
         return false;
       }
       return true;

@@ -6,7 +6,7 @@
 // events, and exception stops (#UD, triple fault). Guest code for a test is written with
 // writeMemory and reached by setting EIP; the encodings are 16-bit (real mode, CS = 0).
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -42,7 +42,7 @@ describe('debug adapter capabilities on the rung-1 guest (DebugClient)', functio
     dc = new DebugClient('node', ADAPTER, 'virt');
     dc.defaultTimeout = 60_000;
     events.length = 0;
-    for (const name of ['memory', 'invalidated']) dc.on(name, (e: DebugProtocol.Event) => events.push(e));
+    for (const name of ['memory', 'invalidated', 'virtStats']) dc.on(name, (e: DebugProtocol.Event) => events.push(e));
     await dc.start();
   });
   afterEach(async () => { await dc.stop(); });
@@ -87,6 +87,19 @@ describe('debug adapter capabilities on the rung-1 guest (DebugClient)', functio
     assert.equal((await cont()).body.reason, 'instruction breakpoint');
     await instructionBreakpoints([]);
   };
+
+  it('launches an example domain whose images live elsewhere, with the disk given as an override', async () => {
+    // examples/bootsector.xml names images/bootsector.raw next to it: copied where there is none.
+    const domain = join(dir, 'bootsector.xml');
+    copyFileSync(join(REPO, 'examples/bootsector.xml'), domain);
+    assert.equal(existsSync(join(dir, 'images/bootsector.raw')), false);
+    await launch({ domain, disks: [disk] });
+    await toSpin();
+    assert.equal((await read(0x600, 4)).readUInt32LE(0), 0xc0ffee42, 'the override disk booted');
+    // The status bar hears of resumes and stops.
+    const stats = events.filter((e) => e.event === 'virtStats').map((e) => e.body.running as boolean);
+    assert.deepEqual(stats.slice(-2), [true, false]);
+  });
 
   it('honours hit counts and conditions on instruction breakpoints, and function breakpoints by symbol', async () => {
     const map = join(dir, 'System.map');

@@ -29,10 +29,12 @@ export function lvm2Position(stderr: string, text: string): Lvm2Position | undef
 /**
  * The line lvm2 reports for `offset`: 1 + the newlines before it outside quoted strings. Tokens
  * as lvm2 reads them: a quote starts a string only where a token starts; an unquoted word runs
- * to whitespace, '#', '=', '{' or '}', quotes included.
+ * to whitespace, '#', '=', '{' or '}', quotes included; where a value may start (after '=', '['
+ * or ','), a digit, sign or '.' starts a number, which ends at the first other character.
  */
 export function lvm2Line(text: string, offset: number): number {
   let line = 1;
+  let valueNext = false;
   for (let i = 0; i < offset;) {
     const c = text[i];
     if (c === '\n') {
@@ -43,7 +45,9 @@ export function lvm2Line(text: string, offset: number): number {
     } else if (c === '#') {
       while (i < text.length && text[i] !== '\n') i++;
     } else {
-      i = tokenEnd(text, i);
+      const end = tokenEnd(text, i, valueNext);
+      valueNext = c === '=' || c === '[' || c === ',';
+      i = end;
     }
   }
   return line;
@@ -60,8 +64,18 @@ export function nextToken(text: string, from: number): number {
 }
 
 /** The end of the token that starts at `at` (quoted strings whole, else up to a separator). */
-function tokenEnd(text: string, at: number): number {
+function tokenEnd(text: string, at: number, valueNext = false): number {
   const c = text[at];
+  if (valueNext && /[0-9+\-.]/.test(c)) {
+    let i = at + 1;
+    let dot = c === '.';
+    for (; i < text.length; i++) {
+      if (/[0-9]/.test(text[i])) continue;
+      if (text[i] === '.' && !dot) { dot = true; continue; }
+      break;
+    }
+    return i;
+  }
   if ('{}[],='.includes(c)) return at + 1;
   if (c === '"' || c === "'") {
     for (let i = at + 1; i < text.length; i++) {
@@ -87,10 +101,11 @@ export const UNCLOSED = new Set(['syntax.unclosed-section', 'syntax.unclosed-arr
 /**
  * Codes for a token that is wrong in itself but that lvm2 reads as something else and only
  * rejects at the token after it: `64k` (the number 64, then a name k without '='), `a|.*|,`
- * (an unquoted word swallows the comma), `""` as a name, a name without '=' or '{', `;`.
+ * (an unquoted word swallows the comma), `""` as a name, a name without '=' or '{', `;`, and an
+ * '=' with no value before the '}' or the end of the file.
  */
 const NOTICED_LATER = new Set(['syntax.invalid-number', 'syntax.bare-swallows', 'syntax.empty-key', 'syntax.expected-string',
-  'syntax.expected-eq', 'syntax.unexpected-token']);
+  'syntax.expected-eq', 'syntax.unexpected-token', 'syntax.missing-value']);
 
 /**
  * How our syntax diagnostic [start, end) with `code` relates to lvm2's position, or undefined

@@ -29,8 +29,12 @@ export function bootSectorGuest(): { raw: string; qcow2: string; bin: string } {
   return { raw: join(dir, 'bootsector.raw'), qcow2: join(dir, 'bootsector.qcow2'), bin: join(dir, 'bootsector.bin') };
 }
 
-/** Debian's 686 kernel and a busybox initramfs (downloads two .debs on first use). */
-export function linuxGuest(): { kernel: string; initrd: string } {
+/**
+ * Debian's 686 kernel and a busybox initramfs (downloads two .debs on first use), with the
+ * kernel's release (`uname -r`) and Debian package version as the package states them.
+ */
+export function linuxGuest(): { kernel: string; initrd: string; release: string; debianVersion: string } {
   const dir = machineFixture('make-linux.sh', ['../../../examples/make-guests.sh']);
-  return { kernel: join(dir, 'vmlinuz-686'), initrd: join(dir, 'initramfs.cpio.gz') };
+  const [release, debianVersion] = readFileSync(join(dir, 'vmlinuz-686.release'), 'utf8').trim().split('\n');
+  return { kernel: join(dir, 'vmlinuz-686'), initrd: join(dir, 'initramfs.cpio.gz'), release, debianVersion };
 }

@@ -58,7 +58,8 @@ function exampleDomain(name: string, example: string, fixture: 'bootSectorGuest'
   const repo = process.env.VIRT_STUDIO_TEST_REPO;
   assert.ok(repo, 'VIRT_STUDIO_TEST_REPO names the repository');
   const made = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e',
-    `import('./test/unit/machine/fixtures.ts').then((m) => process.stdout.write(JSON.stringify(m.${fixture}())))`],
+    // Named exports of a CommonJS module through import(): on m itself or on m.default, by Node version.
+    `import('./test/unit/machine/fixtures.ts').then((m) => process.stdout.write(JSON.stringify((m.${fixture} ?? m.default.${fixture})())))`],
   { cwd: repo, encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, timeout: 600_000 })) as Record<string, string>;
   const domain = workspaceFile(name, example);
   const dir = path.join(path.dirname(domain.fsPath), 'images');

@@ -137,6 +137,22 @@ function dump(shown: RenderedEditor): string {
  * tokenization runs in a worker, after the first paint). Returns the rendered editor; on timeout,
  * fails showing what was rendered.
  */
+/**
+ * The rendering once it holds still: read again until two reads 400 ms apart agree (classes and
+ * colours). After a theme change the workbench swaps the token colour CSS and re-renders the
+ * lines separately; a read in between pairs old mtkN classes with new colours.
+ */
+async function settled(uri: vscode.Uri, first: RenderedEditor): Promise<RenderedEditor> {
+  let last = first;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 400));
+    const now = await renderedEditor(uri);
+    if (dump(now) === dump(last) && now.foreground === last.foreground) return now;
+    last = now;
+  }
+  assert.fail(`the rendering of ${path.basename(uri.fsPath)} did not settle within 10 s:\n${dump(last)}`);
+}
+
 async function openColoured(uri: vscode.Uri, lines: number, line: number, text: string): Promise<RenderedEditor> {
   const doc = await open(uri);
   assert.equal(await languageOf(doc.uri, 'lvm-conf'), 'lvm-conf');
@@ -145,7 +161,7 @@ async function openColoured(uri: vscode.Uri, lines: number, line: number, text: 
   for (;;) {
     shown = await renderedEditor(uri);
     const complete = shown.lines.length >= lines && shown.lines.slice(0, lines).every((l, i) => same(l.text, doc.lineAt(i).text));
-    if (complete && shown.lines[line].text.includes(text) && colourOf(shown, line, text) !== shown.foreground) return shown;
+    if (complete && shown.lines[line].text.includes(text) && colourOf(shown, line, text) !== shown.foreground) return settled(uri, shown);
     if (Date.now() > deadline) assert.fail(`${path.basename(uri.fsPath)} was not coloured within 20 s (foreground ${shown.foreground}):\n${dump(shown)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -271,10 +287,10 @@ describe('lvm colouring (rendered by the workbench)', () => {
         previous ||= (await renderedEditor(uri)).foreground;
         await settings.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
         // Wait for the theme to reach the editor: every one of these has its own foreground.
-        const shown = await waitFor(`the editor to show ${theme}`, async () => {
+        const shown = await settled(uri, await waitFor(`the editor to show ${theme}`, async () => {
           const now = await renderedEditor(uri);
           return now.foreground !== previous ? now : undefined;
-        });
+        }));
         previous = shown.foreground;
         note(`      ${theme} (${shown.theme}), foreground ${shown.foreground}: ${JSON.stringify(paletteOf(shown))}`);
       });
