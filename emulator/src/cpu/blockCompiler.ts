@@ -42,8 +42,35 @@ const UNSUPPORTED = Object.freeze({ unsupported: true });
 
 const LZ_ADD = 1, LZ_SUB = 2, LZ_LOGIC = 3;
 
+// What the previous instruction of the block left in the lazy flags, when the code generator knows
+// it exactly: conditions after it read the operands directly instead of going through getCF() etc.
+const FK_UNKNOWN = 0, FK_SUB32 = 1, FK_LOGIC32 = 2, FK_ADD32 = 3, FK_INCDEC32 = 4;
+/** Set by aluCode/incDec32 for the instruction being generated. */
+let flagKind = FK_UNKNOWN;
+
+/** Condition `cc` straight from the lazy operands, for the flag kinds where that is exact; else null. */
+function knownCond(cc: number, kind: number): string | null {
+  const cf = kind === FK_SUB32 ? '((c.lzA >>> 0) < (c.lzB >>> 0))' : kind === FK_ADD32 ? '((c.lzR >>> 0) < (c.lzA >>> 0))'
+    : kind === FK_LOGIC32 ? 'false' : kind === FK_INCDEC32 ? '((c.flags & 1) !== 0)' : null;
+  if (cf === null) return null;
+  let e: string | null;
+  switch (cc >> 1) {
+    case 1: e = cf; break;
+    case 2: e = '(c.lzR === 0)'; break;
+    case 3: e = kind === FK_SUB32 ? '((c.lzA >>> 0) <= (c.lzB >>> 0))' : kind === FK_LOGIC32 ? '(c.lzR === 0)' : `(${cf} || c.lzR === 0)`; break;
+    case 4: e = '(c.lzR < 0)'; break;
+    case 6: e = kind === FK_SUB32 ? '(c.lzA < c.lzB)' : kind === FK_LOGIC32 ? '(c.lzR < 0)' : null; break;
+    case 7: e = kind === FK_SUB32 ? '(c.lzA <= c.lzB)' : kind === FK_LOGIC32 ? '(c.lzR <= 0)' : null; break;
+    default: e = null; // OF, PF: through the getters
+  }
+  if (e === null) return null;
+  return cc & 1 ? `!${e}` : e;
+}
+
 /** Condition code `cc` (low nibble of Jcc/SETcc/CMOVcc) as a JS boolean expression. */
-function condExpr(cc: number): string {
+function condExpr(cc: number, kind = FK_UNKNOWN): string {
+  const known = knownCond(cc, kind);
+  if (known !== null) return known;
   let e: string;
   switch (cc >> 1) {
     case 0: e = 'c.getOF()'; break;
@@ -78,6 +105,7 @@ const MASK = ['', '0xff', '0xffff', '', '-1'];
  */
 function aluCode(op: number, size: number, a: string, b: string): string {
   if (size !== 4) return `const x = c.alu(${op}, ${a}, ${b}, ${MASK[size]});`;
+  flagKind = op === 0 ? FK_ADD32 : op === 5 || op === 7 ? FK_SUB32 : op === 1 || op === 4 || op === 6 ? FK_LOGIC32 : FK_UNKNOWN;
   const pre = `const a = ${a} | 0, b = ${b} | 0;`;
   const lz = (kind: number, x: string, cin: string): string =>
     `c.lzOp = ${kind}; c.lzA = a; c.lzB = b; c.lzR = ${x}; c.lzM = -1; c.lzC = ${cin}; c.lazy = ${ARITH};`;
@@ -95,6 +123,7 @@ function aluCode(op: number, size: number, a: string, b: string): string {
 
 /** 32-bit INC/DEC of register n, as Cpu.inc/dec (CF made concrete, the rest lazy). */
 function incDec32(inc: boolean, n: number): string {
+  flagKind = FK_INCDEC32;
   return `{ if (c.lazy & ${CF}) c.materializeCF(); const a = r[${n}]; const x = (a ${inc ? '+' : '-'} 1) | 0; ` +
     `c.lzOp = ${inc ? LZ_ADD : LZ_SUB}; c.lzA = a; c.lzB = 1; c.lzR = x; c.lzM = -1; c.lzC = 0; c.lazy = ${ARITH & ~CF}; r[${n}] = x; }`;
 }
@@ -168,8 +197,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   let loops = false;
   let ended = false;
 
+  let prevKind = FK_UNKNOWN;
   for (let i = 0; i < MAX_INSTRUCTIONS && !ended; i++) {
     const start = q;
+    flagKind = FK_UNKNOWN;
     // Per instruction decode state.
     let o32 = code32, a32 = code32, segOvr = -1;
     const modrm = (): Operand => {
@@ -301,7 +332,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
       } else if (op >= 0x70 && op <= 0x7f) {
         const d = s8();
         const target = next() + d;
-        code = `if (${condExpr(op & 0xf)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
+        code = `if (${condExpr(op & 0xf, prevKind)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
         branch = true;
         if ((o32 ? target >>> 0 : target & 0xffff) === eip) loops = true;
       } else if (op >= 0x80 && op <= 0x83 && op !== 0x82) { // group 1
@@ -410,7 +441,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         if (op2 >= 0x80 && op2 <= 0x8f) { // Jcc rel16/32
           const d = o32 ? s32() : (u16() << 16) >> 16;
           const target = next() + d;
-          code = `if (${condExpr(op2 & 0xf)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
+          code = `if (${condExpr(op2 & 0xf, prevKind)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
           branch = true;
           if ((o32 ? target >>> 0 : target & 0xffff) === eip) loops = true;
         } else if (op2 === 0xb6 || op2 === 0xb7 || op2 === 0xbe || op2 === 0xbf) { // MOVZX/MOVSX
@@ -427,10 +458,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           code = 'if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0); { const t = readTsc(c); r[0] = t % 0x100000000; r[2] = Math.floor(t / 0x100000000); }';
         } else if (op2 >= 0x90 && op2 <= 0x9f) { // SETcc
           const o = modrm();
-          code = writeE(1, o, `(${condExpr(op2 & 0xf)} ? 1 : 0)`);
+          code = writeE(1, o, `(${condExpr(op2 & 0xf, prevKind)} ? 1 : 0)`);
         } else if (op2 >= 0x40 && op2 <= 0x4f) { // CMOVcc: the source is read even when false
           const o = modrm();
-          code = `{ const v = ${readE(osz, o)}; if (${condExpr(op2 & 0xf)}) { ${regSet(osz, o.reg, 'v')} } }`;
+          code = `{ const v = ${readE(osz, o)}; if (${condExpr(op2 & 0xf, prevKind)}) { ${regSet(osz, o.reg, 'v')} } }`;
         } else throw UNSUPPORTED;
       } else {
         throw UNSUPPORTED;
@@ -446,6 +477,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
     let text = `c.instrStart = ${cur}; ${pre}${code}`;
     if (memory) text += ` if (c.attention) { ${branch ? '' : `c.eip = ${nextEip}; `}return k + ${n + 1}; }`;
     body.push(pre ? `{ ${text} }` : text);
+    prevKind = flagKind;
     cur = nextEip;
     ended = branch;
   }
