@@ -132,6 +132,16 @@ describe('F5 on an example domain', function () {
       // The guest spins in `inc dword [0x604]; jmp` at 0x7d00 (CS = 0, real mode).
       assert.ok(registers.get('eip')! >= 0x7d00 && registers.get('eip')! <= 0x7d05, `EIP in the spin loop, got 0x${registers.get('eip')!.toString(16)}`);
       assert.equal(ip, registers.get('eip'));
+
+      // The stopped guest's views: the GDT/IDT viewer (real mode: an IDT is no descriptor
+      // table) and the VGA screen panel (the domain has <video>).
+      await vscode.commands.executeCommand('virtStudio.showDescriptorTables');
+      const tables = await waitFor('the descriptor tables document', () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'virt-inspect' && d.uri.path === '/descriptor-tables.txt'));
+      assert.match(tables.getText(), /^GDT \(\d+ entries\)/);
+      assert.match(tables.getText(), /^IDT \(0 entries\)/m);
+      await vscode.commands.executeCommand('virtStudio.showScreen');
+      await waitFor('the screen panel', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('virtStudio.screen')));
       await stop(run.session);
     } finally {
       run.dispose();
