@@ -1,7 +1,4 @@
 // `virt-studio image info|volumes|ls|cat|convert`: owned by the disk-image issue.
-import { runImageConvert } from './imageConvert';
-import { runCat, runLs, runVolumes } from './imageFs';
-import { runImageInfo } from './imageInfo';
 import { UsageError } from './usage';
 
 export const imageHelp = `Usage: virt-studio image <command> ...
@@ -18,10 +15,12 @@ Images are opened read-only and never modified.`;
 
 export async function runImage(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') { console.log(imageHelp); return 0; }
-  if (argv[0] === 'info') return runImageInfo(argv.slice(1));
-  if (argv[0] === 'convert') return runImageConvert(argv.slice(1));
-  if (argv[0] === 'volumes') return runVolumes(argv.slice(1));
-  if (argv[0] === 'ls') return runLs(argv.slice(1));
-  if (argv[0] === 'cat') return runCat(argv.slice(1));
+  // Each subcommand loads only what it needs (convert never loads the filesystem readers).
+  const rest = argv.slice(1);
+  if (argv[0] === 'info') return (await import('./imageInfo')).runImageInfo(rest);
+  if (argv[0] === 'convert') return (await import('./imageConvert')).runImageConvert(rest);
+  if (argv[0] === 'volumes') return (await import('./imageFs')).runVolumes(rest);
+  if (argv[0] === 'ls') return (await import('./imageFs')).runLs(rest);
+  if (argv[0] === 'cat') return (await import('./imageFs')).runCat(rest);
   throw new UsageError(`unknown image command "${argv[0]}" (see virt-studio image --help)`);
 }

@@ -1,9 +1,6 @@
 // The `virt-studio` command: one entry for the same cores the extension uses.
 import packageJson from '../../../package.json';
-import { runBoot } from './boot';
-import { runImage } from './image';
 import { UsageError } from './usage';
-import { runValidate } from './validate';
 
 const help = `Usage: virt-studio <command> [options]
 
@@ -14,10 +11,11 @@ Commands:
 
 Run "virt-studio <command> --help" for a command's options.`;
 
+// Loaded on demand: a command's start-up then compiles and runs only its own modules.
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  validate: runValidate,
-  image: runImage,
-  boot: runBoot,
+  validate: async (argv) => (await import('./validate')).runValidate(argv),
+  image: async (argv) => (await import('./image')).runImage(argv),
+  boot: async (argv) => (await import('./boot')).runBoot(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

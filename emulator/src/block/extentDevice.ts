@@ -14,7 +14,13 @@ export type Extent =
   /** Not stored in this layer: comes from the backing file, or reads as zeros without one. */
   | { kind: 'unallocated'; length: number }
   /** Stored compressed; `load` gives the whole decompressed unit, of which we want `skip`.. */
-  | { kind: 'compressed'; length: number; skip: number; load: () => Promise<Uint8Array>; batch?: unknown };
+  | { kind: 'compressed'; length: number; skip: number; load: () => Promise<Uint8Array>; batch?: unknown; stored?: StoredUnit };
+
+/**
+ * Where a compressed unit's bytes lie, for bulk converters that decompress off the main thread:
+ * `length` stored bytes at `offset` in `source` inflate to exactly `unitSize` bytes.
+ */
+export interface StoredUnit { source: FileDevice; offset: number; length: number; codec: 'deflate-raw' | 'zstd'; unitSize: number }
 
 export type ExtentKind = Extent['kind'];
 

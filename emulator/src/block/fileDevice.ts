@@ -18,6 +18,9 @@ export class FileDevice implements BlockDevice {
     }
   }
 
+  /** The OS file descriptor, for bulk readers on other threads (valid until close). */
+  get fd(): number { return this.handle.fd; }
+
   async read(offset: number, length: number): Promise<Uint8Array> {
     const buf = new Uint8Array(length);
     await this.readInto(buf, 0, length, offset);

@@ -434,3 +434,20 @@ export function zstdFrameLength(d: Uint8Array): number {
   need(pos);
   return pos;
 }
+
+/**
+ * The content size a frame header declares, or undefined when it declares none (a frame the
+ * header says nothing about can decode to any size). `d` starts with a zstd frame.
+ */
+export function zstdDeclaredSize(d: Uint8Array): number | undefined {
+  if (d.length < 6 || ((d[0] | d[1] << 8 | d[2] << 16 | d[3] << 24) >>> 0) !== 0xfd2fb528) return undefined;
+  const fhd = d[4];
+  const single = (fhd >> 5) & 1;
+  const fcsBytes = [single ? 1 : 0, 2, 4, 8][fhd >> 6];
+  if (fcsBytes === 0 || fcsBytes === 8) return undefined; // absent, or larger than any cluster
+  const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3];
+  if (at + fcsBytes > d.length) return undefined;
+  let v = 0;
+  for (let i = fcsBytes - 1; i >= 0; i--) v = v * 256 + d[at + i];
+  return fcsBytes === 2 ? v + 256 : v;
+}

@@ -1,7 +1,9 @@
 // Bulk zstd decompression through the system `zstd` tool (libzstd, native speed), used when a
 // read covers many zstd-compressed qcow2 clusters (image conversion). One long-lived process per
 // image: each batch of frames is followed by a skippable frame large enough to push the tool's
-// input buffer past the batch, so its output comes back without closing the pipe, in order.
+// input buffer past the batch, and the tool's stdout is unbuffered (coreutils stdbuf), so its
+// output comes back without closing the pipe, in order. Every frame must declare its size
+// (checked by the caller), so zstd itself rejects a frame that would put the stream out of step.
 // The built-in decoder stays the path for small reads, for hosts without the tool, and for any
 // batch the tool rejects, so corruption is always reported by our decoder with its offset.
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
@@ -14,15 +16,24 @@ const PAD = (() => {
   b.writeUInt32LE(PAD_BYTES, 4);
   return b;
 })();
-const BATCH_TIMEOUT_MS = 60_000;
+/**
+ * A working tool answers continuously (native zstd decodes hundreds of MB/s); silence this long
+ * with batches pending means it is stuck. zstd 1.5's read-ahead thread keeps it alive on a
+ * corrupt frame until its input closes, so a corrupt batch ends here, then falls back.
+ */
+const IDLE_TIMEOUT_MS = 2_000;
 
 let toolMissing = false;
 
-interface Pending { out: Buffer; got: number; resolve: (b: Buffer | undefined) => void; timer: NodeJS.Timeout }
+interface Pending { out: Buffer; got: number; resolve: (b: Buffer | undefined) => void }
 
 export class ZstdTool {
   private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
   private readonly queue: Pending[] = [];
+  private watchdog: NodeJS.Timeout | undefined;
+
+  /** Batches sent and not yet answered. */
+  get pending(): number { return this.queue.length; }
 
   /** Decompresses concatenated frames; resolves undefined if the tool is missing or fails. */
   decompress(frames: Uint8Array[], expectedBytes: number): Promise<Buffer | undefined> {
@@ -30,25 +41,26 @@ export class ZstdTool {
     const child = this.child ?? this.start();
     if (!child) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.fail(), BATCH_TIMEOUT_MS);
-      timer.unref();
-      this.queue.push({ out: Buffer.allocUnsafe(expectedBytes), got: 0, resolve, timer });
+      if (this.queue.length === 0) this.rearm();
+      this.queue.push({ out: Buffer.allocUnsafe(expectedBytes), got: 0, resolve });
       this.holdAlive(true);
-      for (const f of frames) child.stdin.write(f);
-      child.stdin.write(PAD);
+      // One write per batch: the frames (minus the sector padding between them) and the pad.
+      child.stdin.write(Buffer.concat([...frames, PAD]));
     });
   }
 
   private start(): ChildProcessByStdio<Writable, Readable, null> | undefined {
     let child: ChildProcessByStdio<Writable, Readable, null>;
     try {
-      child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
+      // Unbuffered stdout: stdio would otherwise hold back a batch's last few KiB (a whole batch
+      // of small clusters) until the next batch arrives.
+      child = spawn('stdbuf', ['-o0', 'zstd', '-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'] });
     } catch {
       toolMissing = true;
       return undefined;
     }
     child.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') toolMissing = true; this.fail(); });
-    child.on('close', () => this.fail());
+    child.on('close', (code) => { if (code === 127) toolMissing = true; this.fail(); }); // 127: stdbuf found no zstd
     child.stdin.on('error', () => this.fail());
     child.stdout.on('data', (chunk: Buffer) => this.take(chunk));
     this.child = child;
@@ -63,7 +75,15 @@ export class ZstdTool {
     if (busy) { c.ref(); handle.ref?.(); } else { c.unref(); handle.unref?.(); }
   }
 
+  /** Restarts the silence timer (a batch was queued on an idle tool, or output arrived). */
+  private rearm(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.fail(), IDLE_TIMEOUT_MS);
+    this.watchdog.unref();
+  }
+
   private take(chunk: Buffer): void {
+    this.rearm();
     let at = 0;
     while (at < chunk.length) {
       const head = this.queue[0];
@@ -74,9 +94,8 @@ export class ZstdTool {
       at += n;
       if (head.got === head.out.length) {
         this.queue.shift();
-        clearTimeout(head.timer);
         head.resolve(head.out);
-        if (this.queue.length === 0) this.holdAlive(false);
+        if (this.queue.length === 0) { clearTimeout(this.watchdog); this.holdAlive(false); }
       }
     }
   }
@@ -86,7 +105,8 @@ export class ZstdTool {
     const child = this.child;
     this.child = undefined;
     if (child) { child.removeAllListeners(); child.stdout.removeAllListeners(); child.stdin.removeAllListeners(); child.stdin.on('error', () => {}); child.kill(); }
-    for (const p of this.queue.splice(0)) { clearTimeout(p.timer); p.resolve(undefined); }
+    clearTimeout(this.watchdog);
+    for (const p of this.queue.splice(0)) p.resolve(undefined);
   }
 
   close(): void { this.fail(); }

@@ -15,9 +15,9 @@
 // - A block that jumps back to its own start loops inside the function while the instruction
 //   budget (`budget`) allows: the instruction count stays exact.
 
-import { ARITH, CS } from './constants';
+import { AF, ARITH, CF, CS, OF, PF, SF, ZF } from './constants';
 import type { Cpu } from './cpu';
-import { readTsc, shiftOp } from './execute';
+import { imul32, readTsc, shiftOp } from './execute';
 
 /** Runs the block; returns the number of instructions retired (exits with `c.eip` set). */
 export type BlockFn = (c: Cpu, budget: number) => number;
@@ -42,8 +42,35 @@ const UNSUPPORTED = Object.freeze({ unsupported: true });
 
 const LZ_ADD = 1, LZ_SUB = 2, LZ_LOGIC = 3;
 
+// What the previous instruction of the block left in the lazy flags, when the code generator knows
+// it exactly: conditions after it read the operands directly instead of going through getCF() etc.
+const FK_UNKNOWN = 0, FK_SUB32 = 1, FK_LOGIC32 = 2, FK_ADD32 = 3, FK_INCDEC32 = 4;
+/** Set by aluCode/incDec32 for the instruction being generated. */
+let flagKind = FK_UNKNOWN;
+
+/** Condition `cc` straight from the lazy operands, for the flag kinds where that is exact; else null. */
+function knownCond(cc: number, kind: number): string | null {
+  const cf = kind === FK_SUB32 ? '((c.lzA >>> 0) < (c.lzB >>> 0))' : kind === FK_ADD32 ? '((c.lzR >>> 0) < (c.lzA >>> 0))'
+    : kind === FK_LOGIC32 ? 'false' : kind === FK_INCDEC32 ? '((c.flags & 1) !== 0)' : null;
+  if (cf === null) return null;
+  let e: string | null;
+  switch (cc >> 1) {
+    case 1: e = cf; break;
+    case 2: e = '(c.lzR === 0)'; break;
+    case 3: e = kind === FK_SUB32 ? '((c.lzA >>> 0) <= (c.lzB >>> 0))' : kind === FK_LOGIC32 ? '(c.lzR === 0)' : `(${cf} || c.lzR === 0)`; break;
+    case 4: e = '(c.lzR < 0)'; break;
+    case 6: e = kind === FK_SUB32 ? '(c.lzA < c.lzB)' : kind === FK_LOGIC32 ? '(c.lzR < 0)' : null; break;
+    case 7: e = kind === FK_SUB32 ? '(c.lzA <= c.lzB)' : kind === FK_LOGIC32 ? '(c.lzR <= 0)' : null; break;
+    default: e = null; // OF, PF: through the getters
+  }
+  if (e === null) return null;
+  return cc & 1 ? `!${e}` : e;
+}
+
 /** Condition code `cc` (low nibble of Jcc/SETcc/CMOVcc) as a JS boolean expression. */
-function condExpr(cc: number): string {
+function condExpr(cc: number, kind = FK_UNKNOWN): string {
+  const known = knownCond(cc, kind);
+  if (known !== null) return known;
   let e: string;
   switch (cc >> 1) {
     case 0: e = 'c.getOF()'; break;
@@ -78,6 +105,7 @@ const MASK = ['', '0xff', '0xffff', '', '-1'];
  */
 function aluCode(op: number, size: number, a: string, b: string): string {
   if (size !== 4) return `const x = c.alu(${op}, ${a}, ${b}, ${MASK[size]});`;
+  flagKind = op === 0 ? FK_ADD32 : op === 5 || op === 7 ? FK_SUB32 : op === 1 || op === 4 || op === 6 ? FK_LOGIC32 : FK_UNKNOWN;
   const pre = `const a = ${a} | 0, b = ${b} | 0;`;
   const lz = (kind: number, x: string, cin: string): string =>
     `c.lzOp = ${kind}; c.lzA = a; c.lzB = b; c.lzR = ${x}; c.lzM = -1; c.lzC = ${cin}; c.lazy = ${ARITH};`;
@@ -93,12 +121,58 @@ function aluCode(op: number, size: number, a: string, b: string): string {
   }
 }
 
+/** 32-bit INC/DEC of register n, as Cpu.inc/dec (CF made concrete, the rest lazy). */
+function incDec32(inc: boolean, n: number): string {
+  flagKind = FK_INCDEC32;
+  return `{ if (c.lazy & ${CF}) c.materializeCF(); const a = r[${n}]; const x = (a ${inc ? '+' : '-'} 1) | 0; ` +
+    `c.lzOp = ${inc ? LZ_ADD : LZ_SUB}; c.lzA = a; c.lzB = 1; c.lzR = x; c.lzM = -1; c.lzC = 0; c.lazy = ${ARITH & ~CF}; r[${n}] = x; }`;
+}
+
+/**
+ * 32-bit shift/rotate by a constant count as shiftOp computes it (result in x), or null where
+ * shiftOp is called (RCL/RCR, count 0). The flag updates are those of setResultFlags + setAF
+ * (shifts) and setCFOF (rotates).
+ */
+function shift32(op: number, n: number): ((v: string) => string) | null {
+  if (n === 0 || op === 2 || op === 3) return null;
+  const shiftFlags = (cf: string, of: string, af: string): string =>
+    `c.lzOp = ${LZ_LOGIC}; c.lzR = x; c.lzM = -1; c.lazy = ${PF | ZF | SF}; c.flags = (c.flags & ${~(CF | OF | AF)}) | ${cf} | (${of} ? ${OF} : 0) | ${af};`;
+  const rotFlags = (cf: string, of: string): string =>
+    `c.lazy &= ${~(CF | OF)}; c.flags = (c.flags & ${~(CF | OF)}) | ${cf} | (${of} ? ${OF} : 0);`;
+  switch (op) {
+    case 0: return (v) => `const s = ${v}; const x = (s << ${n}) | (s >>> ${32 - n}); const cf = x & 1; ${rotFlags('cf', '((x < 0) !== (cf !== 0))')}`;
+    case 1: return (v) => `const s = ${v}; const x = (s >>> ${n}) | (s << ${32 - n}); ${rotFlags('(x >>> 31)', '((x < 0) !== ((x & 0x40000000) !== 0))')}`;
+    case 5: return (v) => `const s = ${v}; const x = (s >>> ${n}) | 0; const cf = (s >>> ${n - 1}) & 1; ${shiftFlags('cf', n === 1 ? '(s < 0)' : 'false', String(AF))}`;
+    case 7: return (v) => `const s = ${v} | 0; const x = s >> ${n}; const cf = (s >> ${n - 1}) & 1; ${shiftFlags('cf', 'false', String(AF))}`;
+    default: return (v) => `const s = ${v}; const x = s << ${n}; const cf = (s >>> ${32 - n}) & 1; ${shiftFlags('cf', '((x < 0) !== (cf !== 0))', '(x & 0x10)')}`;
+  }
+}
+
 interface Operand { reg: number; mod: number; rm: number; seg: number; off: string }
 
 // Inlined RAM accesses (the TLB fast path of Cpu.rd*/wr*, aligned accesses only; the rest call them).
 const RAM = ['', 'm8', 'm16', '', 'm32'];
 const SHIFT = [0, 0, 1, 0, 2];
 const ALIGNED = ['', '', ' && (l & 1) === 0', '', ' && (l & 3) === 0'];
+
+/**
+ * PUSH of `v` (an expression evaluated first): with a 32-bit stack the fast RAM path inline,
+ * otherwise (and for a 16-bit stack) Cpu.push16/32, exactly as the interpreter does it.
+ */
+function pushCode(size: number, v: string): string {
+  const stack: Operand = { reg: 0, mod: 0, rm: 0, seg: 2, off: 'sp' };
+  return `{ const v = ${v}; if (c.ss32) { const sp = (r[4] - ${size}) | 0; const l = ${lin(stack, size, true)}; const e = tlb[l >>> 12]; ` +
+    `if ((e & c.wMask) === c.wMask${ALIGNED[size]}) ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}] = v; else c.wr${size * 8}(l, v); r[4] = sp; } ` +
+    `else c.push${size * 8}(v); }`;
+}
+
+/** POP into the new variable `v` (statements; ESP is updated before `v` is stored anywhere). */
+function popCode(size: number): string {
+  const stack: Operand = { reg: 0, mod: 0, rm: 0, seg: 2, off: 'sp' };
+  return `let v; if (c.ss32) { const sp = r[4]; const l = ${lin(stack, size, false)}; const e = tlb[l >>> 12]; ` +
+    `if ((e & c.rMask) === c.rMask${ALIGNED[size]}) v = ${RAM[size]}[((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}]; else v = c.rd${size * 8}(l); r[4] = sp + ${size}; } ` +
+    `else v = c.pop${size * 8}();`;
+}
 
 /** Linear address of memory operand `o` (what Cpu.linR/linW compute, with their checks when the segment needs them). */
 function lin(o: Operand, size: number, write: boolean): string {
@@ -123,8 +197,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   let loops = false;
   let ended = false;
 
+  let prevKind = FK_UNKNOWN;
   for (let i = 0; i < MAX_INSTRUCTIONS && !ended; i++) {
     const start = q;
+    flagKind = FK_UNKNOWN;
     // Per instruction decode state.
     let o32 = code32, a32 = code32, segOvr = -1;
     const modrm = (): Operand => {
@@ -242,21 +318,21 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         }
       } else if (op >= 0x40 && op <= 0x4f) { // INC/DEC r
         const n = op & 7, fn = op < 0x48 ? 'inc' : 'dec';
-        code = regSet(osz, n, `c.${fn}(${regGet(osz, n)}, ${MASK[osz]})`);
+        code = osz === 4 ? incDec32(op < 0x48, n) : regSet(osz, n, `c.${fn}(${regGet(osz, n)}, ${MASK[osz]})`);
       } else if (op >= 0x50 && op <= 0x57) {
         memory = true;
-        code = `c.push${osz * 8}(r[${op & 7}]);`;
+        code = pushCode(osz, `r[${op & 7}]`);
       } else if (op >= 0x58 && op <= 0x5f) {
         memory = true;
-        code = `{ const v = c.pop${osz * 8}(); ${regSet(osz, op & 7, 'v')} }`;
+        code = `{ ${popCode(osz)} ${regSet(osz, op & 7, 'v')} }`;
       } else if (op === 0x68 || op === 0x6a) {
         memory = true;
         const v = op === 0x6a ? s8() : imm(osz);
-        code = `c.push${osz * 8}(${osz === 4 ? v | 0 : v & 0xffff});`;
+        code = pushCode(osz, String(osz === 4 ? v | 0 : v & 0xffff));
       } else if (op >= 0x70 && op <= 0x7f) {
         const d = s8();
         const target = next() + d;
-        code = `if (${condExpr(op & 0xf)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
+        code = `if (${condExpr(op & 0xf, prevKind)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
         branch = true;
         if ((o32 ? target >>> 0 : target & 0xffff) === eip) loops = true;
       } else if (op >= 0x80 && op <= 0x83 && op !== 0x82) { // group 1
@@ -283,6 +359,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         code = regSet(osz, o.reg, o.off);
       } else if (op === 0x90) {
         code = '';
+      } else if ((op === 0x69 || op === 0x6b) && o32) { // IMUL r32, r/m32, imm
+        const o = modrm();
+        const e = readE(4, o);
+        code = regSet(4, o.reg, `imul32(c, ${e}, ${op === 0x69 ? s32() : s8()})`);
       } else if (op >= 0x91 && op <= 0x97) { // XCHG eAX, r
         code = `{ const v = ${regGet(osz, 0)}; ${regSet(osz, 0, regGet(osz, op & 7))} ${regSet(osz, op & 7, 'v')} }`;
       } else if (op === 0xc9) { // LEAVE
@@ -310,17 +390,19 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         const size = op & 1 ? osz : 1;
         const o = modrm();
         const count = op <= 0xc1 ? String(u8()) : op <= 0xd1 ? '1' : '(r[1] & 0xff)';
-        code = rmw(size, o, (v) => `const x = shiftOp(c, ${o.reg}, ${v}, ${count}, ${size * 8});`);
+        const inline = size === 4 && count !== '(r[1] & 0xff)' ? shift32(o.reg, Number(count) & 31) : null;
+        code = rmw(size, o, (v) => inline ? inline(v) : `const x = shiftOp(c, ${o.reg}, ${v}, ${count}, ${size * 8});`);
       } else if (op === 0xc3) { // RET near
         memory = true;
-        code = `{ const t = ${o32 ? 'c.peek32(0) >>> 0' : 'c.peek16(0)'}; if (t > c.segLimit[${CS}]) c.raiseGP(0); c.eip = t; c.adjustSp(${osz}); }`;
+        // The target is checked before ESP moves: pop into v, undo the ESP update on a bad target.
+        code = `{ const esp = r[4]; ${popCode(osz)} const t = v${o32 ? ' >>> 0' : ''}; if (t > c.segLimit[${CS}]) { r[4] = esp; c.raiseGP(0); } c.eip = t; }`;
         branch = true;
       } else if (op === 0xe8) { // CALL rel
         memory = true;
         const d = o32 ? s32() : (u16() << 16) >> 16;
         const ret = next();
         const t = o32 ? (ret + d) >>> 0 : (ret + d) & 0xffff;
-        code = `if (${t} > c.segLimit[${CS}]) c.raiseGP(0); c.push${osz * 8}(${ret}); c.eip = ${t};`;
+        code = `if (${t} > c.segLimit[${CS}]) c.raiseGP(0); ${pushCode(osz, String(ret))} c.eip = ${t};`;
         branch = true;
       } else if (op === 0xe9 || op === 0xeb) { // JMP rel
         const d = op === 0xeb ? s8() : o32 ? s32() : (u16() << 16) >> 16;
@@ -346,12 +428,12 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           code = rmw(size, o, (v) => `const x = c.${o.reg === 0 ? 'inc' : 'dec'}(${v}, ${MASK[size]});`);
         } else if (op === 0xff && (o.reg === 2 || o.reg === 4)) {
           const t = o32 ? `${readE(4, o)} >>> 0` : readE(2, o);
-          const push = o.reg === 2 ? `c.push${osz * 8}(${next()}); ` : '';
+          const push = o.reg === 2 ? `${pushCode(osz, String(next()))} ` : '';
           code = `{ const t = ${t}; if (t > c.segLimit[${CS}]) c.raiseGP(0); ${push}c.eip = t; }`;
           if (o.reg === 2) memory = true;
           branch = true;
         } else if (op === 0xff && o.reg === 6) {
-          code = `c.push${osz * 8}(${readE(osz, o)});`;
+          code = pushCode(osz, readE(osz, o));
           memory = true;
         } else throw UNSUPPORTED;
       } else if (op === 0x0f) {
@@ -359,7 +441,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
         if (op2 >= 0x80 && op2 <= 0x8f) { // Jcc rel16/32
           const d = o32 ? s32() : (u16() << 16) >> 16;
           const target = next() + d;
-          code = `if (${condExpr(op2 & 0xf)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
+          code = `if (${condExpr(op2 & 0xf, prevKind)}) { ${jump(target, osz)} } else c.eip = ${next()};`;
           branch = true;
           if ((o32 ? target >>> 0 : target & 0xffff) === eip) loops = true;
         } else if (op2 === 0xb6 || op2 === 0xb7 || op2 === 0xbe || op2 === 0xbf) { // MOVZX/MOVSX
@@ -368,14 +450,18 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           const e = readE(size, o);
           const v = op2 < 0xbe ? e : size === 1 ? `((${e} << 24) >> 24)` : `((${e} << 16) >> 16)`;
           code = regSet(osz, o.reg, v);
+        } else if (op2 === 0xaf && o32) { // IMUL r32, r/m32
+          const o = modrm();
+          const e = readE(4, o);
+          code = regSet(4, o.reg, `imul32(c, ${regGet(4, o.reg)}, ${e})`);
         } else if (op2 === 0x31) { // RDTSC
           code = 'if ((c.cr4 & 4) && c.protectedMode && c.cpl !== 0) c.raiseGP(0); { const t = readTsc(c); r[0] = t % 0x100000000; r[2] = Math.floor(t / 0x100000000); }';
         } else if (op2 >= 0x90 && op2 <= 0x9f) { // SETcc
           const o = modrm();
-          code = writeE(1, o, `(${condExpr(op2 & 0xf)} ? 1 : 0)`);
+          code = writeE(1, o, `(${condExpr(op2 & 0xf, prevKind)} ? 1 : 0)`);
         } else if (op2 >= 0x40 && op2 <= 0x4f) { // CMOVcc: the source is read even when false
           const o = modrm();
-          code = `{ const v = ${readE(osz, o)}; if (${condExpr(op2 & 0xf)}) { ${regSet(osz, o.reg, 'v')} } }`;
+          code = `{ const v = ${readE(osz, o)}; if (${condExpr(op2 & 0xf, prevKind)}) { ${regSet(osz, o.reg, 'v')} } }`;
         } else throw UNSUPPORTED;
       } else {
         throw UNSUPPORTED;
@@ -391,6 +477,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
     let text = `c.instrStart = ${cur}; ${pre}${code}`;
     if (memory) text += ` if (c.attention) { ${branch ? '' : `c.eip = ${nextEip}; `}return k + ${n + 1}; }`;
     body.push(pre ? `{ ${text} }` : text);
+    prevKind = flagKind;
     cur = nextEip;
     ended = branch;
   }
@@ -404,7 +491,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   } else {
     src = `const k = 0; ${body.join('\n')}${ended ? `\nreturn ${count};` : ''}`;
   }
-  const factory = new Function('shiftOp', 'readTsc', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
-  return { fn: factory(shiftOp, readTsc) as BlockFn, eips, count, end: q, loops };
+  const factory = new Function('shiftOp', 'readTsc', 'imul32', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
+  return { fn: factory(shiftOp, readTsc, imul32) as BlockFn, eips, count, end: q, loops };
 }
 

@@ -1,6 +1,9 @@
 // A P6-class (Pentium II without APIC/PAE/SSE) 32-bit x86 CPU: architectural state, lazy flags,
 // the software TLB and paging, segmentation, exceptions and interrupt delivery, and the run loop.
-// Instruction semantics live in execute.ts (integer ISA) and fpu.ts (x87).
+// Instruction semantics live in execute.ts (integer ISA) and fpu.ts (x87). Hot code runs as
+// translated blocks (blockCompiler.ts, cached by physical address in blockCache.ts) that keep the
+// interpreter's contracts: precise faults, exact instruction counts, interrupts and debugger
+// stops at instruction boundaries.
 //
 // Conventions used throughout:
 // - General registers live in `regs` (Int32Array, EAX..EDI); EIP is an unsigned number.

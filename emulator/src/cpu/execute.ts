@@ -256,8 +256,7 @@ function group3(c: Cpu, bits: number): void {
         setR16(c, EAX, r); setR16(c, EDX, r >>> 16);
         mulFlags(c, r >>> 16, 0xffff, r > 0xffff);
       } else {
-        const p = BigInt(regs[EAX] >>> 0) * BigInt(readE32(c) >>> 0);
-        const lo = Number(p & 0xffffffffn), hi = Number(p >> 32n);
+        const lo = mul32(regs[EAX], readE32(c), false), hi = mulHi;
         regs[EAX] = lo; regs[EDX] = hi;
         mulFlags(c, hi, M32, hi !== 0);
       }
@@ -275,8 +274,7 @@ function group3(c: Cpu, bits: number): void {
         const ovf = r !== ((r << 16) >> 16);
         mulFlags(c, (r >> 16) & 0xffff, 0xffff, ovf);
       } else {
-        const p = BigInt(regs[EAX]) * BigInt(readE32(c));
-        const lo = Number(BigInt.asIntN(32, p)), hi = Number(BigInt.asIntN(32, p >> 32n));
+        const lo = mul32(regs[EAX], readE32(c), true), hi = mulHi;
         regs[EAX] = lo; regs[EDX] = hi;
         const ovf = hi !== (lo >> 31);
         mulFlags(c, hi, M32, ovf);
@@ -348,6 +346,26 @@ function group3(c: Cpu, bits: number): void {
  * MUL/IMUL: CF=OF=significant high half. SF/ZF/PF/AF are undefined on the P6; we produce what
  * the 286 measurably does (SF/ZF/PF from the high half, AF set) so every value is a real CPU's.
  */
+/** The high half (int32) of mul32's last product: a module variable, so nothing is allocated. */
+let mulHi = 0;
+export function mulHigh(): number { return mulHi; }
+
+/**
+ * The exact 64-bit product of two 32-bit values (unsigned, or two's complement when `signed`),
+ * from 16-bit partial products that doubles hold exactly: no BigInt per MUL/IMUL.
+ */
+export function mul32(a: number, b: number, signed: boolean): number {
+  const al = a & 0xffff, ah = (a >>> 16) & 0xffff, bl = b & 0xffff, bh = (b >>> 16) & 0xffff;
+  const ll = al * bl, lh = al * bh, hl = ah * bl;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  const lo = ((mid << 16) | (ll & 0xffff)) | 0;
+  let hi = (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) | 0;
+  // Signed: subtract the other operand * 2^32 for each negative one (mod 2^64).
+  if (signed) { if (a < 0 || a > 0x7fffffff) hi = (hi - b) | 0; if (b < 0 || b > 0x7fffffff) hi = (hi - a) | 0; }
+  mulHi = hi;
+  return lo;
+}
+
 function mulFlags(c: Cpu, high: number, m: number, ovf: boolean): void {
   c.setResultFlags(high & m, m, ovf ? 1 : 0, ovf);
   c.setAF(true);
@@ -356,15 +374,16 @@ function mulFlags(c: Cpu, high: number, m: number, ovf: boolean): void {
 /** DIV/IDIV leave the status flags undefined; the P6 leaves them unchanged. */
 function divFlags(_c: Cpu): void { /* flags unchanged */ }
 
+/** 32-bit IMUL r, r/m[, imm]: the low half of the signed product, flags set. */
+export function imul32(c: Cpu, a: number, b: number): number {
+  const lo = mul32(a, b, true), hi = mulHi;
+  mulFlags(c, hi, M32, hi !== (lo >> 31));
+  return lo;
+}
+
 /** IMUL r, r/m, imm and IMUL r, r/m (two/three operand forms). */
 function imulV(c: Cpu, a: number, b: number): number {
-  if (c.o32) {
-    const p = BigInt(a | 0) * BigInt(b | 0);
-    const lo = Number(BigInt.asIntN(32, p));
-    const ovf = BigInt(lo) !== p;
-    mulFlags(c, Number(BigInt.asIntN(32, p >> 32n)), M32, ovf);
-    return lo;
-  }
+  if (c.o32) return imul32(c, a, b);
   const r = ((a << 16) >> 16) * ((b << 16) >> 16);
   const ovf = r !== ((r << 16) >> 16);
   mulFlags(c, (r >> 16) & 0xffff, 0xffff, ovf);

@@ -9,6 +9,7 @@
 //   cpu.step();                    // one instruction (or one interrupt delivery)
 //   cpu.breakpoints.add(linear); cpu.watchpoints.push({ space, start, length, access }); cpu.hooksChanged();
 //   cpu.lastWatchHit, cpu.instructions, cpu.shutdownReason, cpu.saveState()/restoreState(s)
+//   cpu.blocks.hotThreshold = Infinity;  // interpreter only (translated blocks off), e.g. for A/B runs
 //   readRegister(cpu, 'eax' | 'cs.base' | 'cr3' | 'st0' | ...), writeRegister(...), registerSnapshot(cpu)
 export { Cpu, CPU_FAULT, type CpuOptions, type CpuState, type InterruptSource, type StopReason, type Watchpoint, type WatchHit } from './cpu';
 export { CPUID_FEATURES, CPUID_SIGNATURE } from './execute';

@@ -4,6 +4,8 @@
 import { copyFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ImageError } from '../../../emulator/src/block/blockDevice';
+import { open } from 'node:fs/promises';
+import { convertDevice } from '../../../emulator/src/block/convert';
 import { openImage } from '../../../emulator/src/block/open';
 
 const [image, workDir, casesArg, seedArg] = process.argv.slice(2);
@@ -43,7 +45,7 @@ function mutate(orig: Buffer): { data: Buffer; what: string } {
   return { data, what: what.join(',') };
 }
 
-async function exercise(path: string): Promise<void> {
+async function exercise(path: string, convert: boolean): Promise<void> {
   const img = await openImage(path);
   try {
     const dev = img.device;
@@ -54,6 +56,11 @@ async function exercise(path: string): Promise<void> {
     for (let i = 0; i < 8 && dev.size > 4096; i++) {
       const at = Math.floor((rnd() / 2 ** 32) * (dev.size - 4096));
       await dev.read(at, 4096);
+    }
+    // Every fifth mutant is also converted whole (the worker-thread and helper-tool paths).
+    if (convert && dev.size <= 256 * MiB) {
+      const out = await open(join(workDir, 'mutant-out.raw'), 'w');
+      try { await convertDevice(dev, out); } finally { await out.close(); }
     }
     for (const s of img.snapshots.slice(0, 4)) {
       const snap = await img.openSnapshot(s.id);
@@ -83,7 +90,7 @@ async function exercise(path: string): Promise<void> {
     }
     const t0 = performance.now();
     try {
-      await exercise(target);
+      await exercise(target, c % 5 === 4);
       out.opened++;
     } catch (err) {
       if (err instanceof ImageError) out.imageErrors++;
@@ -93,5 +100,6 @@ async function exercise(path: string): Promise<void> {
     out.cases++;
   }
   rmSync(target, { force: true });
+  rmSync(join(workDir, 'mutant-out.raw'), { force: true });
   process.stdout.write(JSON.stringify(out));
 })();

@@ -2,12 +2,13 @@
 // the backing-file policy of untrusted workspaces, positioned one-line errors for corrupt tables,
 // conversion never touching its input, and detection by content rather than by file name.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageError } from '../../../emulator/src/block/blockDevice';
 import { openImage } from '../../../emulator/src/block/open';
+import { crc32c } from '../../../emulator/src/block/vhdx/crc32c';
 import { CLI, runCli } from '../../support/cli';
 import { blockFixtures, sourceContent } from '../../fixtures/block/images';
 
@@ -30,6 +31,39 @@ describe('block: refusals, policies and errors', function () {
   it('refuses qcow2 with an external data file', async () => {
     qemuImg(dir, 'create', '-f', 'qcow2', '-o', 'data_file=ext-data.raw', 'ext.qcow2', '1M');
     await assert.rejects(openImage(join(dir, 'ext.qcow2')), (e: Error) => e instanceof ImageError && /external data file \(ext-data\.raw\)/.test(e.message));
+  });
+
+  it('refuses a VHDX whose log needs replaying, as qemu-img does read-only', () => {
+    // A clean qemu-img VHDX made dirty the way a crash leaves it: a valid log entry under a log
+    // GUID that both headers carry (checksums recomputed).
+    const path = join(dir, 'dirty.vhdx');
+    copyFileSync(join(blockFixtures().dir, 'x-dynamic.vhdx'), path);
+    const img = readFileSync(path);
+    const logLength = img.readUInt32LE(64 * 1024 + 68), logOffset = Number(img.readBigUInt64LE(64 * 1024 + 72));
+    assert.ok(logLength >= 4096 && logOffset >= 1024 * 1024, `fixture has a log region (${logLength} at ${logOffset})`);
+    const guid = Buffer.from('5f3c0a7e9b214d8e8c6a11d2e4f70b93', 'hex');
+    const entry = Buffer.alloc(4096);
+    entry.write('loge', 0, 'ascii');
+    entry.writeUInt32LE(4096, 8); // entry length
+    entry.writeBigUInt64LE(1n, 16); // sequence number
+    guid.copy(entry, 32);
+    entry.writeBigUInt64LE(BigInt(img.length), 48); // flushed file offset
+    entry.writeBigUInt64LE(BigInt(img.length), 56); // last file offset
+    entry.writeUInt32LE(crc32c(entry, 4), 4);
+    entry.copy(img, logOffset);
+    for (const at of [64 * 1024, 128 * 1024]) {
+      const h = img.subarray(at, at + 4096);
+      guid.copy(h, 48);
+      h.writeUInt32LE(crc32c(h, 4), 4);
+    }
+    writeFileSync(path, img);
+    // The anchor: qemu-img agrees this image has a log to replay (and will not read it read-only).
+    const q = spawnSync('qemu-img', ['info', path], { encoding: 'utf8' });
+    assert.notEqual(q.status, 0, 'qemu-img opened the dirty VHDX');
+    assert.match(q.stderr, /contains a log that needs to be replayed/, q.stderr);
+    const r = runCli(['image', 'info', path]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^virt-studio: VHDX log needs to be replayed .*qemu-img check -r all.*\(VHDX header offset \d+\)\n$/);
   });
 
   it('detects a backing-chain loop', async () => {

@@ -72,6 +72,92 @@ describe('cpu: translated blocks', function () {
     assert.match(r.output, /fault-mid-block #0e 00000000 [0-9a-f]{8} 00400000\n00000101 00000100 /, 'faulted between inc edx and inc edi');
   });
 
+  it('translated 32-bit shifts, rotates, INC/DEC and IMUL leave the interpreter\'s results and flags for every count', () => {
+    const ops = ['shl', 'shr', 'sar', 'rol', 'ror', 'sal'];
+    const body = ops.map((op) => `
+      %assign n 1
+      %rep 31
+        mov eax, [esi]
+        ${op} eax, n
+        pushfd
+        pop edx
+        xor ebp, eax
+        add ebp, edx
+        rol ebp, 3
+        mov ebx, [esi]
+        ${op} ebx, 1
+        inc ebx
+        dec ebx
+        imul ebx, ebx, n * 12345
+        pushfd
+        pop edx
+        sub ebp, ebx
+        xor ebp, edx
+      %assign n n + 1
+      %endrep`).join('\n');
+    const code = `
+      mov esi, values
+      mov ecx, 8
+      xor ebp, ebp
+    v: ${body}
+      add esi, 4
+      dec ecx
+      jnz v
+      hlt
+    values: dd 0, 1, 0x80000000, 0x7fffffff, 0xffffffff, 0x12345678, 0x89abcdef, 0x00010010`;
+    const results = MODES.map((hot) => {
+      const { cpu } = machine(code, { flat32: true });
+      cpu.blocks.hotThreshold = hot;
+      assert.equal(cpu.run(1_000_000), 'halted');
+      return { regs: registerSnapshot(cpu), translated: cpu.blocks.translated };
+    });
+    assert.ok(results[2].translated > 100);
+    assert.deepEqual(results[1].regs, results[0].regs);
+    assert.deepEqual(results[2].regs, results[0].regs);
+  });
+
+  it('translated conditions after CMP/SUB/TEST/AND/ADD/INC/DEC agree with the interpreter for all 16 condition codes', () => {
+    const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+    const setters = ['cmp eax, ebx', 'sub eax, ebx', 'test eax, ebx', 'and eax, ebx', 'add eax, ebx', 'inc eax', 'dec eax', 'neg eax', 'xor eax, ebx'];
+    let body = '';
+    setters.forEach((op, k) => CC.forEach((cc, i) => {
+      body += `
+        mov eax, [esi]
+        mov ebx, [esi + 4]
+        ${op}
+        set${cc} dl
+        cmov${cc} ebp, eax
+        add edi, edx
+        rol edi, 1
+        mov eax, [esi]
+        ${op}
+        j${cc} t${k}_${i}
+        jmp n${k}_${i}
+      t${k}_${i}: xor edi, ${1 << i}
+      n${k}_${i}:`;
+    }));
+    const code = `
+      mov esi, values
+      mov ecx, 9
+      xor edi, edi
+      xor ebp, ebp
+      xor edx, edx
+    v: ${body}
+      add esi, 4
+      dec ecx
+      jnz v
+      hlt
+    values: dd 0, 0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x80000000, 5, 5`;
+    const results = MODES.map((hot) => {
+      const { cpu } = machine(code, { flat32: true });
+      cpu.blocks.hotThreshold = hot;
+      assert.equal(cpu.run(1_000_000), 'halted');
+      return registerSnapshot(cpu);
+    });
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(results[2], results[0]);
+  });
+
   it('drops translated code that a device (DMA) overwrites', () => {
     // A hot loop calls f (mov eax, 1 / ret, at 0x1100); port 0x80 makes the "device" write new code over f.
     const { cpu, mem, io } = machine(`

@@ -184,7 +184,7 @@ describe('cpu: interfaces', () => {
 
   // QEMU's TCG does not check data-segment limits, so these are unit tests (SDM: #GP(0) for a
   // data segment, #SS(0) for SS, expand-down segments valid above their limit).
-  function limitProbe(access: string): { vec: number; err: number } {
+  function faultProbe(access: string): { vec: number; err: number } {
     const { cpu } = machine(`
       lgdt [gdtr]
       lidt [idtr]
@@ -213,12 +213,18 @@ describe('cpu: interfaces', () => {
   }
 
   it('enforces data and stack segment limits, including expand-down segments', () => {
-    assert.deepEqual(limitProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffc]'), { vec: 0x99, err: 0 });
-    assert.deepEqual(limitProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffe]'), { vec: 13, err: 0 }, 'dword straddling the limit: #GP(0)');
-    assert.deepEqual(limitProbe('mov ax, 0x10\nmov es, ax\nmov byte [es:0x1000], 1'), { vec: 13, err: 0 });
-    assert.equal(limitProbe('mov ax, 0x10\nmov ss, ax\nmov esp, 0xff0\nmov eax, [ss:0x1000]').vec, 12, 'SS-relative: #SS(0)');
-    assert.deepEqual(limitProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x2000]'), { vec: 0x99, err: 0 }, 'expand-down: above the limit is valid');
-    assert.deepEqual(limitProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x800]'), { vec: 13, err: 0 }, 'expand-down: at or below the limit faults');
+    assert.deepEqual(faultProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffc]'), { vec: 0x99, err: 0 });
+    assert.deepEqual(faultProbe('mov ax, 0x10\nmov ds, ax\nmov eax, [0xffe]'), { vec: 13, err: 0 }, 'dword straddling the limit: #GP(0)');
+    assert.deepEqual(faultProbe('mov ax, 0x10\nmov es, ax\nmov byte [es:0x1000], 1'), { vec: 13, err: 0 });
+    assert.equal(faultProbe('mov ax, 0x10\nmov ss, ax\nmov esp, 0xff0\nmov eax, [ss:0x1000]').vec, 12, 'SS-relative: #SS(0)');
+    assert.deepEqual(faultProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x2000]'), { vec: 0x99, err: 0 }, 'expand-down: above the limit is valid');
+    assert.deepEqual(faultProbe('mov ax, 0x18\nmov ds, ax\nmov eax, [0x800]'), { vec: 13, err: 0 }, 'expand-down: at or below the limit faults');
+  });
+
+  it('raises #GP(0) for RDMSR/WRMSR of an MSR this CPU does not implement (QEMU TCG reads 0)', () => {
+    assert.deepEqual(faultProbe('mov ecx, 0x12345\nrdmsr'), { vec: 13, err: 0 });
+    assert.deepEqual(faultProbe('mov ecx, 0x1b\nxor eax, eax\nxor edx, edx\nwrmsr'), { vec: 13, err: 0 }, 'no APIC: no IA32_APIC_BASE');
+    assert.deepEqual(faultProbe('mov ecx, 0x174\nrdmsr'), { vec: 0x99, err: 0 });
   });
 
   it('WRMSR to IA32_TSC sets the counter RDTSC and RDMSR read, and it keeps counting', () => {

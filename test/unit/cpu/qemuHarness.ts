@@ -1,6 +1,6 @@
 // Builds the nasm test programs in test/fixtures/cpu/*.asm (cached in test/.cache/cpu/, keyed
 // on the sources' content) and runs them under QEMU (TCG) and under our CPU (BareMachine).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { A20Gate } from '../../../emulator/src/devices/signals';
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cpu');
 
 /** The programs that must exit through isa-debug-exit with identical output (qemuDiff.test.ts). */
-export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'descriptors', 'segload', 'farxfer', 'intgates', 'tasks', 'paging', 'pagebits', 'faults', 'system', 'hlt', 'vm86', 'fpu', 'fpugrid', 'fpuround'];
+export const DIFF_PROGRAMS = ['memory', 'realmode', 'flags', 'isa', 'strings', 'pmode', 'descriptors', 'segload', 'farxfer', 'intgates', 'tasks', 'paging', 'pagebits', 'faults', 'system', 'iobitmap', 'hlt', 'vm86', 'fpu', 'fpugrid', 'fpuround'];
 /** Programs that end in a triple fault instead (their own test in qemuDiff.test.ts). */
 export const SHUTDOWN_PROGRAMS = ['triple'];
 export const CACHE = join(__dirname, '..', '..', '.cache', 'cpu');
@@ -41,19 +41,44 @@ export interface QemuResult { output: string; exitCode: number | null }
 export function runQemu(image: string, timeoutMs = 60_000, extraArgs: string[] = []): QemuResult {
   const outFile = `${image}.${process.pid}.qemu.txt`;
   rmSync(outFile, { force: true });
-  const r = spawnSync('qemu-system-i386', [
+  const r = spawnSync('qemu-system-i386', qemuArgs(image, outFile, extraArgs), { encoding: 'utf8', timeout: timeoutMs });
+  return qemuResult(outFile, r.status, r.error, timeoutMs);
+}
+
+/** runQemu in the background (the differential suite runs QEMU while our CPU runs). */
+export function runQemuAsync(image: string, timeoutMs = 60_000): Promise<QemuResult> {
+  const outFile = `${image}.${process.pid}.${++asyncRuns}.qemu.txt`;
+  rmSync(outFile, { force: true });
+  return new Promise((resolve, reject) => {
+    const child = spawn('qemu-system-i386', qemuArgs(image, outFile, []), { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const finish = (code: number | null, err: Error | undefined): void => {
+      clearTimeout(timer);
+      try { resolve(qemuResult(outFile, code, err, timeoutMs)); } catch (e) { reject(e); }
+    };
+    child.on('error', (err) => finish(null, err));
+    child.on('exit', (code, signal) => {
+      finish(code, signal === 'SIGKILL' ? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }) : undefined);
+    });
+  });
+}
+let asyncRuns = 0;
+
+function qemuArgs(image: string, outFile: string, extraArgs: string[]): string[] {
+  return [
     '-M', 'pc', '-cpu', 'pentium2,-apic', '-m', '32', '-bios', image, '-nodefaults', '-display', 'none',
     '-debugcon', `file:${outFile}`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-no-reboot', ...extraArgs,
-  ], { encoding: 'utf8', timeout: timeoutMs });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-    const partial = existsSync(outFile) ? readFileSync(outFile, 'latin1') : '';
-    rmSync(outFile, { force: true });
-    throw new Error(`QEMU did not finish within ${timeoutMs} ms; output so far:\n${partial.slice(-500)}`);
-  }
-  if (r.error) throw new Error(`qemu-system-i386 is required (apt-get install qemu-system-x86): ${r.error.message}`);
+  ];
+}
+
+function qemuResult(outFile: string, status: number | null, error: Error | undefined, timeoutMs: number): QemuResult {
   const output = existsSync(outFile) ? readFileSync(outFile, 'latin1') : '';
   rmSync(outFile, { force: true });
-  return { output, exitCode: r.status };
+  if (error && (error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    throw new Error(`QEMU did not finish within ${timeoutMs} ms; output so far:\n${output.slice(-500)}`);
+  }
+  if (error) throw new Error(`qemu-system-i386 is required (apt-get install qemu-system-x86): ${error.message}`);
+  return { output, exitCode: status };
 }
 
 /**

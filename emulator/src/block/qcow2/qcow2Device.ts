@@ -1,12 +1,13 @@
 // Reads a qcow2 virtual disk through its two-level cluster tables. One Qcow2Tables object holds
 // the file, header facts and caches; a device is that plus one L1 table (the active one, or a
 // snapshot's), so snapshot views share the L2 and decompressed-cluster caches.
+import { availableParallelism } from 'node:os';
 import { ImageError } from '../blockDevice';
 import { inflateRawUnit, zstdUnit } from '../compression';
 import { inflateBatch } from '../inflatePool';
-import { zstdFrameLength } from '../zstdDecoder';
+import { zstdDeclaredSize, zstdFrameLength } from '../zstdDecoder';
 import { ZstdTool } from '../zstdTool';
-import { type Extent, ExtentDevice } from '../extentDevice';
+import { type Extent, ExtentDevice, type StoredUnit } from '../extentDevice';
 import type { FileDevice } from '../fileDevice';
 import { AsyncLru } from '../lruCache';
 import type { Qcow2Header } from './header';
@@ -14,7 +15,9 @@ import type { Qcow2Header } from './header';
 const L2_CACHE_BYTES = 8 * 1024 * 1024;
 const CLUSTER_CACHE_BYTES = 8 * 1024 * 1024;
 const TWO32 = 2 ** 32;
-const ZSTD_TOOL_MIN_BYTES = 4 * 1024 * 1024;
+const ZSTD_TOOL_MIN_BYTES = 1024 * 1024;
+/** Helper processes for bulk zstd: batches in flight spread over them. Native zstd is fast: two suffice. */
+const ZSTD_TOOLS = Math.min(2, availableParallelism());
 
 export class Qcow2Tables {
   readonly clusterSize: number;
@@ -25,7 +28,7 @@ export class Qcow2Tables {
   private readonly l2Cache = new AsyncLru<number, Uint8Array>(L2_CACHE_BYTES);
   private readonly clusterCache = new AsyncLru<number, Uint8Array>(CLUSTER_CACHE_BYTES);
   private readonly csizeShift: number;
-  private zstdTool: ZstdTool | undefined;
+  private readonly zstdTools: ZstdTool[] = [];
   private readonly csizeMask: number;
 
   constructor(readonly file: FileDevice, readonly header: Qcow2Header) {
@@ -38,7 +41,15 @@ export class Qcow2Tables {
   }
 
   /** Stops the helper process, if one was started. */
-  dispose(): void { this.zstdTool?.close(); this.zstdTool = undefined; }
+  dispose(): void { for (const t of this.zstdTools.splice(0)) t.close(); }
+
+  /** The least busy zstd helper, starting another while some core has none. */
+  private zstdTool(): ZstdTool {
+    let best = this.zstdTools[0];
+    for (const t of this.zstdTools) if (t.pending < best.pending) best = t;
+    if ((!best || best.pending > 0) && this.zstdTools.length < ZSTD_TOOLS) this.zstdTools.push(best = new ZstdTool());
+    return best;
+  }
 
   /** Reads an L1 table into host offsets of L2 tables (0: none). */
   async readL1(offset: number, entries: number, what: string): Promise<Float64Array> {
@@ -79,7 +90,7 @@ export class Qcow2Tables {
    */
   async compressedBatch(items: { hi: number; lo: number; where: number }[]): Promise<(Uint8Array | undefined)[]> {
     const zstd = this.header.compressionType === 'zstd';
-    // Starting the tool costs a process; below a few MiB of output our own decoder is faster.
+    // Starting the tool costs a process; below a MiB of output our own decoder is faster.
     if (zstd && items.length * this.clusterSize < ZSTD_TOOL_MIN_BYTES) return [];
     const locs = items.map((i) => this.compressedLocation(i.hi, i.lo, i.where));
     const stored: Uint8Array[] = [];
@@ -91,14 +102,31 @@ export class Qcow2Tables {
     if (!zstd) return inflateBatch(stored, this.clusterSize);
     const frames: Uint8Array[] = [];
     try {
-      for (const data of stored) frames.push(data.subarray(0, zstdFrameLength(data)));
+      for (const data of stored) {
+        // The tool's output is matched to clusters by length, so every frame must promise
+        // exactly one cluster (zstd then enforces it); QEMU's frames always do.
+        if (zstdDeclaredSize(data) !== this.clusterSize) return [];
+        frames.push(data.subarray(0, zstdFrameLength(data)));
+      }
     } catch {
       return [];
     }
-    this.zstdTool ??= new ZstdTool();
-    const out = await this.zstdTool.decompress(frames, frames.length * this.clusterSize);
+    const out = await this.zstdTool().decompress(frames, frames.length * this.clusterSize);
     if (!out) return [];
     return frames.map((_, k) => out.subarray(k * this.clusterSize, (k + 1) * this.clusterSize));
+  }
+
+  /**
+   * Where the compressed cluster lies, for bulk converters; undefined when the entry is bad (the
+   * map stays usable, and reading the cluster reports the error through `compressed`).
+   */
+  storedUnit(hi: number, lo: number, where: number): StoredUnit | undefined {
+    try {
+      const { coffset, csize } = this.compressedLocation(hi, lo, where);
+      return { source: this.file, offset: coffset, length: csize, codec: this.header.compressionType === 'zstd' ? 'zstd' : 'deflate-raw', unitSize: this.clusterSize };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Decompresses the compressed cluster an L2 entry (hi:lo) describes. */
@@ -165,7 +193,7 @@ export class Qcow2Device extends ExtentDevice {
       const { hi, lo } = first;
       return {
         kind: 'compressed', length: end - offset, skip: offset - clusterStart,
-        load: () => t.compressed(hi, lo, l2Offset), batch: { hi, lo, where: l2Offset },
+        load: () => t.compressed(hi, lo, l2Offset), batch: { hi, lo, where: l2Offset }, stored: t.storedUnit(hi, lo, l2Offset),
       };
     }
     let end = unitEnd(offset);

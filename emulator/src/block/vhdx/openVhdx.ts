@@ -129,10 +129,11 @@ async function readRegions(file: FileDevice): Promise<Map<string, { offset: numb
 async function logHasEntries(file: FileDevice, h: Fields): Promise<boolean> {
   const logGuid = h.slice(48, 16);
   if (logGuid.every((b) => b === 0)) return false;
-  const logOffset = h.u64(56, 'log offset'), logLength = h.u32(52);
+  // Header: ... log GUID @48, log version @64, version @66, log length @68, log offset @72.
+  const logOffset = h.u64(72, 'log offset'), logLength = h.u32(68);
   if (logLength === 0) return false;
   if (logOffset % MiB !== 0 || logLength % MiB !== 0 || logOffset + logLength > file.size) {
-    throw h.error(`log region (offset ${logOffset}, length ${logLength}) is misaligned or outside the file`, 52);
+    throw h.error(`log region (offset ${logOffset}, length ${logLength}) is misaligned or outside the file`, 68);
   }
   const log = await file.read(logOffset, logLength);
   for (let at = 0; at + 64 <= log.length; at += 4 * KiB) {
@@ -150,7 +151,8 @@ export async function openVhdx(file: FileDevice): Promise<ParsedImage> {
   if (ident.ascii(0, 8) !== 'vhdxfile') throw ident.error('not a VHDX image (bad file identifier)');
   const h = await readHeaders(file);
   if (await logHasEntries(file, h)) {
-    throw h.error('VHDX log needs to be replayed (the image was not closed cleanly); open it once read-write with Hyper-V or qemu-img check -r all', 48);
+    // qemu-img refuses the same way when it opens such an image read-only: replaying means writing.
+    throw h.error('VHDX log needs to be replayed (the image was not closed cleanly); we open images read-only: replay it with `qemu-img check -r all` or Hyper-V first', 48);
   }
   const regions = await readRegions(file);
   const batRegion = regions.get(GUID_BAT), metaRegion = regions.get(GUID_METADATA);
