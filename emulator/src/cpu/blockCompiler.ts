@@ -284,7 +284,7 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
       const rmw = (size: number, o: Operand, f: (v: string) => string): string => {
         if (o.mod === 3) return `{ ${f(regGet(size, o.rm))} ${regSet(size, o.rm, 'x')} }`;
         memory = true;
-        return `{ const l = ${lin(o, size, true)}; const e = tlb[l >>> 12]; const fast = (e & c.wMask) === c.wMask${ALIGNED[size]}; ` +
+        return `{ const l = ${lin(o, size, true)}; const e = tlb[l >>> 12]; const fast = (e & c.wMask) === c.wMask${ALIGNED[size]}; if (!fast) c.probeRmw(l, ${size}); ` +
           `const p = ((e & -4096) | (l & 0xfff)) >> ${SHIFT[size]}; ${f(`(fast ? ${RAM[size]}[p] : c.rd${size * 8}(l))`)} ` +
           `if (fast) ${RAM[size]}[p] = x; else c.wr${size * 8}(l, x); }`;
       };

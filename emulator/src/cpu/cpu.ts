@@ -648,6 +648,24 @@ export class Cpu {
     return this.translate(lin, write, user);
   }
 
+  /**
+   * Make sure a read-modify-write of `size` bytes at `lin` can read and then write before the
+   * instruction changes anything. The read is checked first (a not-present page faults as a
+   * read, as under QEMU), then the write (a read-only page faults as a write) — either way
+   * before the flags are touched, so the restarted instruction sees the state it started with
+   * (ADC/SBB/RCL/RCR read CF; a copy-on-write fault must not lose it).
+   */
+  probeRmw(lin: number, size: number): void {
+    const e = this.tlb[lin >>> 12];
+    if ((e & this.wMask) === this.wMask && (lin & 0xfff) <= 0x1000 - size) return;
+    const last = (lin + size - 1) | 0;
+    const crosses = ((last ^ lin) >>> 12) !== 0;
+    this.physFor(lin, false);
+    if (crosses) this.physFor(last, false);
+    this.physFor(lin, true);
+    if (crosses) this.physFor(last, true);
+  }
+
   rd8(lin: number): number {
     const e = this.tlb[lin >>> 12];
     if ((e & this.rMask) === this.rMask) return this.ram[(e & ~0xfff) | (lin & 0xfff)];

@@ -106,8 +106,15 @@ function writeE32(c: Cpu, v: number): void {
 }
 function writeEV(c: Cpu, v: number): void { if (c.o32) writeE32(c, v); else writeE16(c, v); }
 
-/** Linear address of the memory operand for a read-modify-write (write-checked). */
-function eaLinW(c: Cpu, size: number): number { return c.linW(c.eaSeg, c.eaOff, size); }
+/**
+ * Linear address of the memory operand for a read-modify-write: segment-checked for writing and
+ * both accesses probed, so a fault comes before any flag or register changes.
+ */
+function eaLinW(c: Cpu, size: number): number {
+  const lin = c.linW(c.eaSeg, c.eaOff, size);
+  c.probeRmw(lin, size);
+  return lin;
+}
 
 function fetchImmV(c: Cpu): number { return c.o32 ? c.fetch32() : c.fetch16(); }
 function fetchS8(c: Cpu): number { return (c.fetch8() << 24) >> 24; }
