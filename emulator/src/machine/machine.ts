@@ -72,6 +72,11 @@ export class Machine {
   readonly exceptionStops = new Set<number>();
   /** Bumped by every write to the VGA window (and register change), for screen refresh throttling. */
   get screenVersion(): number { return this.platform.vga?.version ?? 0; }
+  /**
+   * Virtual nanoseconds skipped in HLT so far: the run loop throttles only this part to wall
+   * time (a busy guest runs as fast as the CPU can; an idle one must not sleep(5) in 0.1 s).
+   */
+  idleSkippedNs = 0;
 
   private readonly shadow: BiosShadow | undefined;
   private resetRequest: ResetSource | undefined;
@@ -240,7 +245,9 @@ export class Machine {
   private skipIdle(): boolean {
     const before = this.clock.nowNs();
     if (!this.clock.skipToNextEvent()) return false;
-    this.cpu.tsc += Math.round((this.clock.nowNs() - before) * this.clock.rate);
+    const skipped = this.clock.nowNs() - before;
+    this.cpu.tsc += Math.round(skipped * this.clock.rate);
+    this.idleSkippedNs += skipped;
     return true;
   }
 

@@ -43,6 +43,7 @@ export class WorkerController {
   private lastScreenEvent = 0;
   private lastStats = { at: 0, instructions: 0, mips: 0 };
   private anchor = { wall: 0, virtualNs: 0 };
+  private idleSeenNs = 0;
   private readonly warned = new Set<string>();
 
   constructor(private readonly post: (event: WorkerEvent) => void) {}
@@ -125,6 +126,7 @@ export class WorkerController {
     });
     m.platform.debugConsole.onOutput = (byte) => { this.debugText += String.fromCharCode(byte); };
     this.anchor = { wall: performance.now(), virtualNs: 0 };
+    this.idleSeenNs = 0;
     if (!spec.stopOnEntry) this.start();
     return { warnings };
   }
@@ -231,9 +233,18 @@ export class WorkerController {
     }
   }
 
-  /** Idle guests (HLT skipping time) do not run virtual time ahead of wall time. */
+  /**
+   * Idle guests (HLT skipping time) do not run virtual time ahead of wall time. Busy guests are
+   * not held back: their virtual time comes from instructions, and a slice with no idle skip
+   * re-anchors, so only the skipped stretches are paced against the wall clock.
+   */
   private idleDelay(): number {
     const m = this.machine!;
+    if (m.idleSkippedNs === this.idleSeenNs) {
+      this.anchor = { wall: performance.now(), virtualNs: m.clock.nowNs() };
+      return 0;
+    }
+    this.idleSeenNs = m.idleSkippedNs;
     const ahead = (m.clock.nowNs() - this.anchor.virtualNs) / 1e6 - (performance.now() - this.anchor.wall);
     if (ahead <= IDLE_AHEAD_MS) {
       // Re-anchor when far behind so one long idle stretch later is still throttled.
