@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the guests the example domain XMLs boot, into examples/images/ (or $1):
+# Builds the guests the example domain XMLs boot, into /var/lib/libvirt/images/virt-studio/ (or $1) — the
+# absolute paths the examples name, in libvirt's image folder:
 #   bootsector.raw / bootsector.qcow2  a nasm boot sector that prints on COM1 and the screen
 #   vmlinuz-686                        Debian's i386 kernel (linux-image-686's dependency)
 #   vmlinuz-686.release                its `uname -r` and Debian version, two lines (what
@@ -8,10 +9,8 @@
 # Needs: nasm, qemu-img, cpio, gzip, apt-get/dpkg with the i386 architecture enabled
 # (dpkg --add-architecture i386 && apt-get update). Re-running reuses what is already there.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/images}
-mkdir -p "$out"
-printf '*\n' > "$out/.gitignore"
+out=${1:-/var/lib/libvirt/images/virt-studio}
+mkdir -p "$out" 2>/dev/null && [ -w "$out" ] || { echo "make-guests.sh: cannot write $out: run as root, or name a folder (then point the examples' paths at it)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

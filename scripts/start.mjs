@@ -1,5 +1,5 @@
 // `npm start`: the whole IDE in a browser with one command. Installs the VS Code host if needed
-// (Node 24 + code-server, cached), makes the sample disk image, builds and packages the .vsix,
+// (Node 24 + code-server, cached), makes the sample disk image and the example guests, builds and packages the .vsix,
 // installs it into a local code-server and serves examples/ on http://127.0.0.1:PORT until Ctrl-C.
 //
 //   npm start [-- --port N] [-- --no-package]
@@ -58,6 +58,11 @@ try {
 }
 
 step('making the sample disk image', 'bash', [join(examples, 'make-sample-image.sh')]);
+// The guests the example domains boot (F5 on bootsector.xml, linux.xml): into libvirt's image
+// folder, where the examples' absolute paths point. Not fatal: the IDE is useful without them.
+console.log('start: making the example guests (examples/make-guests.sh)');
+const guests = spawnSync('sh', [join(examples, 'make-guests.sh')], { cwd: root, stdio: 'inherit' });
+if (guests.status !== 0) console.log('start: warning: the example guests could not be made; F5 on bootsector.xml/linux.xml needs them (see the message above)');
 if (process.argv.includes('--no-package') && existsSync(vsix)) {
   console.log(`start: reusing ${vsix}`);
 } else {

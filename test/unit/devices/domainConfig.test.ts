@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { applyBootOverrides, DEFAULT_LOADER, parseDomainXml, type DomainConfigOptions } from '../../../emulator/src/machine/domainConfig';
 
 const ROOT = resolve(__dirname, '../../..');
 const EXAMPLES = join(ROOT, 'examples');
+/** Where examples/make-guests.sh puts the guests and the examples' absolute paths point. */
+const GUESTS = '/var/lib/libvirt/images/virt-studio';
 const everything: DomainConfigOptions = { baseDir: EXAMPLES, fileExists: () => true };
 
 function domain(body: string, os = "<type arch='i686' machine='pc'>hvm</type>"): string {
@@ -14,17 +15,9 @@ function domain(body: string, os = "<type arch='i686' machine='pc'>hvm</type>"):
 }
 
 describe('machine: domain XML → MachineConfig', () => {
-  it('every example validates against libvirt\'s schema (virt-xml-validate) once its paths are absolute', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vs-examples-'));
-    try {
-      for (const name of ['bootsector.xml', 'bootsector-qcow2.xml', 'memtest.xml', 'linux.xml']) {
-        const text = readFileSync(join(EXAMPLES, name), 'utf8').replace(/(>|file=')images\//g, `$1${EXAMPLES}/images/`);
-        const file = join(dir, name);
-        writeFileSync(file, text);
-        execFileSync('virt-xml-validate', [file, 'domain'], { stdio: 'pipe' });
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  it('every example validates against libvirt\'s schema (virt-xml-validate) as it stands', () => {
+    for (const name of ['bootsector.xml', 'bootsector-qcow2.xml', 'memtest.xml', 'linux.xml']) {
+      execFileSync('virt-xml-validate', [join(EXAMPLES, name), 'domain'], { stdio: 'pipe' });
     }
   });
 
@@ -35,7 +28,7 @@ describe('machine: domain XML → MachineConfig', () => {
     const c = r.config!;
     assert.equal(c.memoryBytes, 16 << 20);
     assert.deepEqual(c.boot, { kind: 'firmware', loader: DEFAULT_LOADER, order: ['hd'], menu: false });
-    assert.deepEqual(c.disks, [{ device: 'disk', source: join(EXAMPLES, 'images/bootsector.raw'), format: 'raw', ideIndex: 0, target: 'hda', readonly: false, bootOrder: undefined }]);
+    assert.deepEqual(c.disks, [{ device: 'disk', source: join(GUESTS, 'bootsector.raw'), format: 'raw', ideIndex: 0, target: 'hda', readonly: false, bootOrder: undefined }]);
     assert.deepEqual(c.serials, [{ port: 0, type: 'pty' }]);
     assert.deepEqual(c.screen, { video: 'vga' });
   });
@@ -43,7 +36,7 @@ describe('machine: domain XML → MachineConfig', () => {
   it('maps the kernel examples: direct boot with initrd and command line', () => {
     const r = parseDomainXml(readFileSync(join(EXAMPLES, 'linux.xml'), 'utf8'), everything);
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.config!.boot, { kind: 'kernel', kernel: join(EXAMPLES, 'images/vmlinuz-686'), initrd: join(EXAMPLES, 'images/initramfs.cpio.gz'), cmdline: 'console=ttyS0' });
+    assert.deepEqual(r.config!.boot, { kind: 'kernel', kernel: join(GUESTS, 'vmlinuz-686'), initrd: join(GUESTS, 'initramfs.cpio.gz'), cmdline: 'console=ttyS0' });
     const m = parseDomainXml(readFileSync(join(EXAMPLES, 'memtest.xml'), 'utf8'), { baseDir: EXAMPLES });
     assert.deepEqual(m.errors, [], 'memtest86+ comes from the Debian package at /boot');
     assert.equal(m.config!.boot.kind, 'kernel');
@@ -135,7 +128,7 @@ describe('machine: boot overrides (CLI flags, launch settings)', () => {
     const base = parseDomainXml(readFileSync(join(EXAMPLES, 'linux.xml'), 'utf8'), everything).config!;
     const r = applyBootOverrides(base, { cmdline: 'console=ttyS0 init=/bin/sh', memoryMiB: 64 }, everything);
     assert.equal(r.config!.boot.kind === 'kernel' && r.config!.boot.cmdline, 'console=ttyS0 init=/bin/sh');
-    assert.equal(r.config!.boot.kind === 'kernel' && r.config!.boot.initrd, join(EXAMPLES, 'images/initramfs.cpio.gz'));
+    assert.equal(r.config!.boot.kind === 'kernel' && r.config!.boot.initrd, join(GUESTS, 'initramfs.cpio.gz'));
     assert.equal(base.memoryBytes, 128 << 20, 'the base config is not modified');
     assert.match(applyBootOverrides(base, { memoryMiB: 4096 }, everything).errors[0].message, /over the emulator's limit/);
     assert.match(applyBootOverrides(undefined, {}, everything).errors[0].message, /nothing to boot/);

@@ -5,7 +5,7 @@
 // example (to its shell, typing into the terminal) with VIRT_STUDIO_LINUX_BOOT=1.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { languageOf, nextEvent, open, waitFor, workspaceFile } from '../support';
@@ -64,7 +64,8 @@ function exampleDomain(name: string, example: string, fixture: 'bootSectorGuest'
   const domain = workspaceFile(name, example);
   const dir = path.join(path.dirname(domain.fsPath), 'images');
   mkdirSync(dir, { recursive: true });
-  copyFileSync(path.join(repo, 'examples', example), domain.fsPath);
+  // The examples name libvirt's image folder (absolute, as libvirt wants): point them at this run's copies.
+  writeFileSync(domain.fsPath, readFileSync(path.join(repo, 'examples', example), 'utf8').replaceAll('/var/lib/libvirt/images/virt-studio/', `${dir}/`));
   for (const [file, key] of Object.entries(images)) {
     assert.ok(made[key], `the ${fixture} fixture has ${key}`);
     if (!existsSync(path.join(dir, file))) symlinkSync(made[key], path.join(dir, file));
