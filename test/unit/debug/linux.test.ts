@@ -5,9 +5,7 @@
 // disassembly, an instruction breakpoint on the kernel's uname syscall (address read from
 // /proc/kallsyms in the guest) stops `uname -a`, the #PF exception filter stops in the kernel's
 // page-fault handler when a program starts, and the shell answers `echo $((6*7))`.
-// One Linux boot, several billion guest instructions: runs when VIRT_STUDIO_LINUX_BOOT=1 (the
-// same flag as test/unit/machine/rung3.test.ts), until rung 3 boots fast enough for the
-// default suite. Passed 2026-11-25 in 620 s on the shared 2-core machine (load 4-9).
+// One Linux boot, several billion guest instructions (about two minutes on this machine).
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,12 +14,13 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { REPO } from '../../support/cli';
 import { linuxGuest } from '../machine/fixtures';
 
-const enabled = process.env.VIRT_STUDIO_LINUX_BOOT === '1';
+// Part of the default suite; VIRT_STUDIO_LINUX_BOOT=0 leaves it out for a quick local run (reported as pending).
+const enabled = process.env.VIRT_STUDIO_LINUX_BOOT !== '0';
 const ADAPTER = join(REPO, 'dist/debugAdapter.js');
 const PROMPT = '~ # ';
 const KERNEL_BASE = 0xc0000000;
 
-(enabled ? describe : describe.skip)('debug adapter on the Linux guest (DebugClient, VIRT_STUDIO_LINUX_BOOT=1)', function () {
+(enabled ? describe : describe.skip)('debug adapter on the Linux guest (DebugClient, off with VIRT_STUDIO_LINUX_BOOT=0)', function () {
   this.timeout(1_800_000);
   let dc: DebugClient;
   let serial = '';

@@ -4,9 +4,7 @@
 // Debian version of the package the kernel came from.
 // About 6.5e9 guest instructions to the prompt, as under QEMU: ~2.4e9 in the boot stub's XZ
 // decompressor and ~3.7e9 in the kernel's crypto self-tests (RSA private-key test vectors in
-// lib/mpi, which the X.509 certificate load waits for). At today's interpreter speed that is
-// several minutes, so it runs when VIRT_STUDIO_LINUX_BOOT=1 (CI's slow job; `npm run bench`
-// boots it too).
+// lib/mpi, which the X.509 certificate load waits for): about two minutes on this machine.
 import * as assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,10 +13,11 @@ import type { WorkerEvent } from '../../../emulator/src/worker/protocol';
 import { REPO } from '../../support/cli';
 import { linuxGuest } from './fixtures';
 
-const enabled = process.env.VIRT_STUDIO_LINUX_BOOT === '1';
+// Part of the default suite; VIRT_STUDIO_LINUX_BOOT=0 leaves it out for a quick local run (reported as pending).
+const enabled = process.env.VIRT_STUDIO_LINUX_BOOT !== '0';
 const PROMPT = '~ # ';
 
-(enabled ? describe : describe.skip)('rung 3: Debian 686 kernel + busybox initramfs to a shell (VIRT_STUDIO_LINUX_BOOT=1)', function () {
+(enabled ? describe : describe.skip)('rung 3: Debian 686 kernel + busybox initramfs to a shell (off with VIRT_STUDIO_LINUX_BOOT=0)', function () {
   this.timeout(1_800_000);
   let host: EmulatorHost;
   let console_ = '';

@@ -1,8 +1,8 @@
 // A `virt` debug session starts through VS Code's debug service (the manifest's debugger
 // contribution → dist/debugAdapter.js over DAP), and stops when asked to. F5 on an example
 // domain XML (no launch.json) boots it: the guest's serial output reaches the serial terminal,
-// pause shows the registers in the Variables. The rung-1 example runs by default; the Linux
-// example (to its shell, typing into the terminal) with VIRT_STUDIO_LINUX_BOOT=1.
+// pause shows the registers in the Variables: the rung-1 example, and the Linux example to its
+// shell (typing into the terminal).
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -150,11 +150,11 @@ describe('F5 on an example domain', function () {
   });
 });
 
-// The Linux example: one boot of several billion guest instructions, so it runs when
-// VIRT_STUDIO_LINUX_BOOT=1 (same flag as the rung-3 unit test), with a run limit to match:
-// `VIRT_STUDIO_LINUX_BOOT=1 node scripts/vscode-test.mjs --timeout 2400` (passed 2026-11-25: 344 s).
-const linuxEnabled = process.env.VIRT_STUDIO_LINUX_BOOT === '1';
-(linuxEnabled ? describe : describe.skip)('F5 on the Linux example (VIRT_STUDIO_LINUX_BOOT=1)', function () {
+// The Linux example: one boot of several billion guest instructions (scripts/vscode-test.mjs
+// makes the guest beforehand: the browser's namespace has no network).
+// Part of the default suite; VIRT_STUDIO_LINUX_BOOT=0 leaves it out (reported as pending).
+const linuxEnabled = process.env.VIRT_STUDIO_LINUX_BOOT !== '0';
+(linuxEnabled ? describe : describe.skip)('F5 on the Linux example (off with VIRT_STUDIO_LINUX_BOOT=0)', function () {
   this.timeout(1_800_000);
 
   it('F5 on linux.xml boots to the shell in the serial terminal, typing there reaches the shell, pause shows kernel registers', async () => {
