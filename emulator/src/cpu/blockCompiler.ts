@@ -7,8 +7,9 @@
 // - Each instruction computes everything that can fault before it writes architectural state,
 //   through the same Cpu helpers the interpreter uses (linR/linW, rd/wr, push/pop, alu, shiftOp),
 //   so a fault leaves the state of an instruction boundary.
-// - `c.instrStart` is set to each instruction's EIP before it runs: the run loop rewinds EIP to it
-//   on a fault and counts the instructions retired before it (see `CompiledBlock.eips`).
+// - `c.instrStart` is set to the EIP of each instruction that can fault before it runs: the run
+//   loop rewinds EIP to it on a fault and counts the instructions retired before it (see
+//   `CompiledBlock.eips`).
 // - After any memory access the block returns if `c.attention` went up (an MMIO write raised an
 //   interrupt, a store hit a translated code page, a stop was requested), so interrupts and stops
 //   still happen at the same instruction boundary as in the interpreter.
@@ -17,7 +18,7 @@
 
 import { AF, ARITH, CF, CS, OF, PF, SF, ZF } from './constants';
 import type { Cpu } from './cpu';
-import { imul32, readTsc, shiftOp } from './execute';
+import { imul32, mulAcc32, readTsc, shiftOp } from './execute';
 
 /** Runs the block; returns the number of instructions retired (exits with `c.eip` set). */
 export type BlockFn = (c: Cpu, budget: number) => number;
@@ -104,7 +105,23 @@ const MASK = ['', '0xff', '0xffff', '', '-1'];
  * and the lazy flags exactly as Cpu.alu leaves them.
  */
 function aluCode(op: number, size: number, a: string, b: string): string {
-  if (size !== 4) return `const x = c.alu(${op}, ${a}, ${b}, ${MASK[size]});`;
+  if (size !== 4) {
+    // 8/16-bit: the same lazy state as Cpu.alu with mask m (unmasked sum/difference in lzR).
+    const m = MASK[size];
+    const lzm = (kind: number, cin: string): string =>
+      `c.lzOp = ${kind}; c.lzA = a; c.lzB = b; c.lzR = r0; c.lzM = ${m}; c.lzC = ${cin}; c.lazy = ${ARITH}; const x = r0 & ${m};`;
+    const pre8 = `const a = ${a}, b = ${b};`;
+    switch (op) {
+      case 0: return `${pre8} const r0 = a + b; ${lzm(LZ_ADD, '0')}`;
+      case 2: return `${pre8} const cin = c.getCF(); const r0 = a + b + cin; ${lzm(LZ_ADD, 'cin')}`;
+      case 3: return `${pre8} const cin = c.getCF(); const r0 = a - b - cin; ${lzm(LZ_SUB, 'cin')}`;
+      case 5: case 7: return `${pre8} const r0 = a - b; ${lzm(LZ_SUB, '0')}`;
+      default: {
+        const sym = op === 1 ? '|' : op === 4 ? '&' : '^';
+        return `${pre8} const x = (a ${sym} b) & ${m}; c.lzOp = ${LZ_LOGIC}; c.lzR = x; c.lzM = ${m}; c.lazy = ${ARITH};`;
+      }
+    }
+  }
   flagKind = op === 0 ? FK_ADD32 : op === 5 || op === 7 ? FK_SUB32 : op === 1 || op === 4 || op === 6 ? FK_LOGIC32 : FK_UNKNOWN;
   const pre = `const a = ${a} | 0, b = ${b} | 0;`;
   const lz = (kind: number, x: string, cin: string): string =>
@@ -420,6 +437,8 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
           code = rmw(size, o, (v) => `const x = ~${v} & ${MASK[size]};`);
         } else if (o.reg === 3) {
           code = rmw(size, o, (v) => aluCode(5, size, '0', v));
+        } else if ((o.reg === 4 || o.reg === 5) && size === 4) { // MUL / IMUL EDX:EAX, r/m32
+          code = `mulAcc32(c, ${readE(4, o)}, ${o.reg === 5});`;
         } else throw UNSUPPORTED;
       } else if (op === 0xfe || op === 0xff) { // INC/DEC Ev; CALL/JMP near indirect, PUSH Ev
         const size = op === 0xfe ? 1 : osz;
@@ -474,7 +493,10 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
     const n = eips.length;
     eips.push(cur);
     const nextEip = cur + (q - start);
-    let text = `c.instrStart = ${cur}; ${pre}${code}`;
+    // Only an instruction that can fault needs its start recorded (the run loop rewinds to it and
+    // counts the instructions before it); register-only forms cannot fault.
+    const canFault = memory || branch || code.includes('raise');
+    let text = `${canFault ? `c.instrStart = ${cur}; ` : ''}${pre}${code}`;
     if (memory) text += ` if (c.attention) { ${branch ? '' : `c.eip = ${nextEip}; `}return k + ${n + 1}; }`;
     body.push(pre ? `{ ${text} }` : text);
     prevKind = flagKind;
@@ -491,7 +513,11 @@ export function compileBlock(ram: Uint8Array, phys: number, eip: number, limit: 
   } else {
     src = `const k = 0; ${body.join('\n')}${ended ? `\nreturn ${count};` : ''}`;
   }
-  const factory = new Function('shiftOp', 'readTsc', 'imul32', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32; ${src} };`);
-  return { fn: factory(shiftOp, readTsc, imul32) as BlockFn, eips, count, end: q, loops };
+  // Segment state and the TLB access masks cannot change inside a block (no translated
+  // instruction loads a segment or changes CPL): read them once per call.
+  src = src.replaceAll('c.segCheck[', 'sc[').replaceAll('c.segBase[', 'sb[').replaceAll('c.segLimit[', 'sl[')
+    .replaceAll('c.rMask', 'rM').replaceAll('c.wMask', 'wM');
+  const factory = new Function('shiftOp', 'readTsc', 'imul32', 'mulAcc32', `'use strict'; return function block(c, budget) { const r = c.regs, tlb = c.tlb, m8 = c.ram, m16 = c.ram16, m32 = c.ram32, sc = c.segCheck, sb = c.segBase, sl = c.segLimit, rM = c.rMask, wM = c.wMask; ${src} };`);
+  return { fn: factory(shiftOp, readTsc, imul32, mulAcc32) as BlockFn, eips, count, end: q, loops };
 }
 

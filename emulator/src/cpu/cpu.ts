@@ -198,6 +198,8 @@ export class Cpu {
   blockDone = 0;
   /** Instructions retired by the last runBlock(). */
   private blockRan = 0;
+  /** Instructions retired by the blocks chained before the running one in this runBlock(). */
+  private chainRan = 0;
 
   // ---- debugger hooks (cost nothing unless `hooked`) ----
   readonly breakpoints = new Set<number>();
@@ -1640,24 +1642,39 @@ export class Cpu {
    */
   private runBlock(budget: number): boolean {
     const eip = this.eip;
-    const phys = this.fDelta + eip;
-    const limit = this.fDelta + this.fEnd + 1;
+    const delta = this.fDelta;
+    const limit = delta + this.fEnd + 1;
     const mode = this.code32 ? 1 : 0;
-    const b = this.blocks.lookup(phys, eip, mode) ?? this.blocks.miss(phys, eip, mode, limit);
+    const blocks = this.blocks;
+    let b = blocks.lookup(delta + eip, eip, mode) ?? blocks.miss(delta + eip, eip, mode, limit);
     if (b === undefined || b.count === 0 || b.count > budget || b.end > limit) return false;
-    this.curBlock = b;
-    this.blockDone = 0;
-    this.blockRan = b.fn(this, budget);
+    // Chain: while nothing needs attention, run the translated successor inside the same fetch
+    // window directly (a miss or an untranslatable start goes back to the run loop).
+    let ran = 0;
+    for (;;) {
+      this.curBlock = b;
+      this.blockDone = 0;
+      this.chainRan = ran;
+      const k = b.fn(this, budget - ran);
+      ran += k;
+      if (this.attention) break;
+      const next = this.eip;
+      if (next < this.fStart || next > this.fEnd) break;
+      const s = blocks.lookup(delta + next, next, mode);
+      if (s === undefined || s.count === 0 || s.count > budget - ran || s.end > limit) break;
+      b = s;
+    }
     this.curBlock = null;
+    this.blockRan = ran;
     return true;
   }
 
-  /** After a fault: the instructions a running block retired before the faulting one (0 outside blocks). */
+  /** After a fault: the instructions running blocks retired before the faulting one (0 outside blocks). */
   private blockFaulted(): number {
     const b = this.curBlock;
     if (b === null) return 0;
     this.curBlock = null;
-    return this.blockDone + b.eips.indexOf(this.instrStart);
+    return this.chainRan + this.blockDone + b.eips.indexOf(this.instrStart);
   }
 
   private takeWatchHit(): 'watchpoint' | null {

@@ -262,11 +262,7 @@ function group3(c: Cpu, bits: number): void {
         const r = (regs[EAX] & 0xffff) * readE16(c);
         setR16(c, EAX, r); setR16(c, EDX, r >>> 16);
         mulFlags(c, r >>> 16, 0xffff, r > 0xffff);
-      } else {
-        const lo = mul32(regs[EAX], readE32(c), false), hi = mulHi;
-        regs[EAX] = lo; regs[EDX] = hi;
-        mulFlags(c, hi, M32, hi !== 0);
-      }
+      } else mulAcc32(c, readE32(c), false);
       return;
     }
     case 5: { // IMUL (one operand)
@@ -280,12 +276,7 @@ function group3(c: Cpu, bits: number): void {
         setR16(c, EAX, r); setR16(c, EDX, r >> 16);
         const ovf = r !== ((r << 16) >> 16);
         mulFlags(c, (r >> 16) & 0xffff, 0xffff, ovf);
-      } else {
-        const lo = mul32(regs[EAX], readE32(c), true), hi = mulHi;
-        regs[EAX] = lo; regs[EDX] = hi;
-        const ovf = hi !== (lo >> 31);
-        mulFlags(c, hi, M32, ovf);
-      }
+      } else mulAcc32(c, readE32(c), true);
       return;
     }
     case 6: { // DIV
@@ -386,6 +377,14 @@ export function imul32(c: Cpu, a: number, b: number): number {
   const lo = mul32(a, b, true), hi = mulHi;
   mulFlags(c, hi, M32, hi !== (lo >> 31));
   return lo;
+}
+
+/** 32-bit MUL/IMUL r/m (one operand): EDX:EAX = EAX * v, flags set (translated blocks call this). */
+export function mulAcc32(c: Cpu, v: number, signed: boolean): void {
+  const regs = c.regs;
+  const lo = mul32(regs[EAX], v, signed), hi = mulHi;
+  regs[EAX] = lo; regs[EDX] = hi;
+  mulFlags(c, hi, M32, signed ? hi !== (lo >> 31) : hi !== 0);
 }
 
 /** IMUL r, r/m, imm and IMUL r, r/m (two/three operand forms). */
