@@ -73,6 +73,14 @@ function exampleDomain(name: string, example: string, fixture: 'bootSectorGuest'
   return domain;
 }
 
+/**
+ * The serial terminal of `session` (COM1). Earlier sessions' terminals stay open with their
+ * output, so the newest one named for this session is the one typing reaches.
+ */
+function serialTerminalOf(session: vscode.DebugSession): vscode.Terminal | undefined {
+  return [...vscode.window.terminals].reverse().find((t) => t.name === `${session.name} — ttyS0`);
+}
+
 /** The DAP traffic of the next virt session that F5 starts on the open `domain`. */
 async function f5(domain: vscode.Uri): Promise<{ session: vscode.DebugSession; serial: () => string; stops: string[]; dispose(): void }> {
   let serial = '';
@@ -128,7 +136,7 @@ describe('F5 on an example domain', function () {
     const run = await f5(domain);
     try {
       await waitFor('the boot sector\'s line on the serial console', () => run.serial().includes('Virt Studio rung 1: hello from the boot sector'), 60_000);
-      await waitFor('the serial terminal', () => vscode.window.terminals.find((t) => t.name.endsWith('ttyS0')));
+      await waitFor('the serial terminal', () => serialTerminalOf(run.session));
       const { registers, ip } = await pauseAndReadRegisters(run);
       // The guest spins in `inc dword [0x604]; jmp` at 0x7d00 (CS = 0, real mode).
       assert.ok(registers.get('eip')! >= 0x7d00 && registers.get('eip')! <= 0x7d05, `EIP in the spin loop, got 0x${registers.get('eip')!.toString(16)}`);
@@ -162,7 +170,7 @@ const linuxEnabled = process.env.VIRT_STUDIO_LINUX_BOOT !== '0';
     const run = await f5(domain);
     try {
       await waitFor('the busybox prompt on the serial console', () => run.serial().includes('~ # '), 1_500_000);
-      const terminal = await waitFor('the serial terminal', () => vscode.window.terminals.find((t) => t.name.endsWith('ttyS0')));
+      const terminal = await waitFor('the serial terminal', () => serialTerminalOf(run.session));
       // Typed into the terminal: the Pseudoterminal forwards it to the guest's UART.
       const mark = run.serial().length;
       terminal.sendText('echo $((6*7))', true);
